@@ -1,0 +1,58 @@
+//===- Parallel.h - Rank order and process groups ---------------*- C++ -*-===//
+//
+// The one definition of how a rank maps to parallel coordinates, used by Sema, the IR and every backend.
+// With the order's axes a0 (fastest) .. a3 and degrees d0 .. d3:
+//   rank = c0 + d0 * (c1 + d1 * (c2 + d2 * c3)).
+// The default order "tp-ep-dp-pp" is Megatron-Core's `tp-cp-ep-dp-pp` without context parallelism.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_SEMA_PARALLEL_H
+#define MOEC_SEMA_PARALLEL_H
+
+#include "moec/Sema/Spec.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace moec {
+
+/// Coordinates of one rank, indexed by Axis.
+struct Coords {
+  std::array<int64_t, 4> c = {0, 0, 0, 0};
+  int64_t &operator[](Axis a) { return c[static_cast<unsigned>(a)]; }
+  int64_t operator[](Axis a) const { return c[static_cast<unsigned>(a)]; }
+};
+
+class RankLayout {
+public:
+  explicit RankLayout(const StrategySpec &strategy);
+
+  int64_t world() const { return worldSize; }
+  int64_t degree(Axis a) const { return degrees[static_cast<unsigned>(a)]; }
+  int64_t stride(Axis a) const { return strides[static_cast<unsigned>(a)]; }
+
+  int64_t rank(const Coords &coords) const;
+  Coords coords(int64_t rank) const;
+
+  /// The ranks of the group along \p axis that contains \p member, in coordinate order.
+  std::vector<int64_t> group(Axis axis, int64_t member) const;
+  /// The ranks that vary along both \p a and \p b (e.g. the attention data-parallel group, EP x DP).
+  std::vector<int64_t> group2(Axis a, Axis b, int64_t member) const;
+  /// Index of the group along \p axis that contains \p rank: groups numbered by the other coordinates in
+  /// rank order.
+  int64_t groupIndex(Axis axis, int64_t rank) const;
+
+private:
+  std::array<int64_t, 4> degrees;
+  std::array<int64_t, 4> strides;
+  int64_t worldSize;
+};
+
+/// Parse an order string such as "tp-ep-dp-pp" (fastest-varying first). Returns false when it is not a
+/// permutation of the four axes.
+bool parseOrder(llvm::StringRef text, std::array<Axis, 4> &order);
+
+} // namespace moec
+
+#endif // MOEC_SEMA_PARALLEL_H

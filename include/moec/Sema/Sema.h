@@ -1,0 +1,59 @@
+//===- Sema.h - Semantic analysis of moec modules ---------------*- C++ -*-===//
+//
+// Sema checks the parsed modules of one compilation and produces the typed spec (Spec.h):
+//   1. collect the definitions of every module (unknown block kinds, missing names, duplicates);
+//   2. check each block against its schema (unknown and duplicate keys, missing required keys) and evaluate its
+//      keys (units, dimensions, types, ranges, references between keys, cycles);
+//   3. check each definition on its own (attention kinds, route groups, hosts, rank order);
+//   4. resolve each deploy, check the parallel arithmetic across its parts, compute the derived values, and
+//      evaluate the strategy's `require` constraints.
+// All problems are reported, not just the first; the result is usable only when no error was reported.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_SEMA_SEMA_H
+#define MOEC_SEMA_SEMA_H
+
+#include "moec/AST/AST.h"
+#include "moec/Sema/Spec.h"
+#include "moec/Sema/Value.h"
+#include "moec/Support/Diagnostics.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+#include <memory>
+#include <vector>
+
+namespace moec {
+
+/// Everything one compilation knows about its input: the modules (the main file first, then its imports in the
+/// order they were first reached) and the checked definitions, each in definition order.
+class Program {
+public:
+  std::vector<std::unique_ptr<Module>> modules;
+  std::vector<std::unique_ptr<GpuSpec>> gpus;
+  std::vector<std::unique_ptr<ModelSpec>> models;
+  std::vector<std::unique_ptr<ClusterSpec>> clusters;
+  std::vector<std::unique_ptr<StrategySpec>> strategies;
+  std::vector<std::unique_ptr<WorkloadSpec>> workloads;
+  std::vector<std::unique_ptr<DeploySpec>> deploys;
+  /// The evaluated value of every assignment, for -emit=ast.
+  llvm::DenseMap<const AssignStmt *, Value> values;
+
+  const DeploySpec *findDeploy(llvm::StringRef name) const;
+};
+
+/// Check \p program's modules and fill in its definitions. Returns false when any error was reported.
+bool runSema(Program &program, DiagEngine &diags);
+
+/// Evaluate the `require` constraints of \p deploy's strategy against the deploy's values, reporting each one
+/// that does not hold (with the values that made it fail). \p extra adds or overrides named values (the plan
+/// verifier passes what it measured on the final plan). Returns false when one failed.
+bool checkRequirements(const DeploySpec &deploy, DiagEngine &diags,
+                       const llvm::StringMap<Value> &extra = llvm::StringMap<Value>());
+
+/// The named values a `require` expression can use for \p deploy (world, ep, experts_per_gpu, ...).
+llvm::StringMap<Value> requireEnvironment(const DeploySpec &deploy);
+
+} // namespace moec
+
+#endif // MOEC_SEMA_SEMA_H

@@ -1,0 +1,197 @@
+//===- Spec.h - The checked, typed deployment spec --------------*- C++ -*-===//
+//
+// What Sema produces from the AST: every definition with its keys evaluated, normalised to base units and
+// type-checked, and every deploy with its references resolved and its derived values computed once. Later stages
+// (the Plan IR and its passes) read only these structures. Each definition keeps the location of each key, so
+// that a late pass can still point at the line that caused a problem.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_SEMA_SPEC_H
+#define MOEC_SEMA_SPEC_H
+
+#include "moec/AST/AST.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/SMLoc.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moec {
+
+/// Source locations of a definition and of each of its keys.
+struct Located {
+  llvm::SMLoc loc;                  ///< The block's kind keyword.
+  llvm::StringMap<llvm::SMLoc> keys; ///< key -> the key's location in the assignment.
+
+  /// The location of \p key, or of the block when the key was not written (a default).
+  llvm::SMLoc locOf(llvm::StringRef key) const {
+    auto it = keys.find(key);
+    return it == keys.end() ? loc : it->second;
+  }
+};
+
+enum class Precision { BF16, FP16, FP8, FP32 };
+enum class AttentionKind { MHA, GQA, MLA };
+enum class Activation { Gelu, Relu, Silu, SwiGLU };
+enum class Phase { Prefill, Decode };
+enum class Overlap { None, TwoMicroBatch };
+enum class AttentionKernel { Fused, Naive };
+enum class PlacementPolicy { Contiguous, RoundRobin, TopologyAware, Explicit, Balanced };
+enum class PlacementObjective { Time, Balance, Locality };
+
+/// The four parallel axes, in the order the default rank order lists them (fastest-varying first).
+enum class Axis { TP, EP, DP, PP };
+
+llvm::StringRef spell(Precision p);
+llvm::StringRef spell(AttentionKind k);
+llvm::StringRef spell(Activation a);
+llvm::StringRef spell(Phase p);
+llvm::StringRef spell(Overlap o);
+llvm::StringRef spell(AttentionKernel k);
+llvm::StringRef spell(PlacementPolicy p);
+llvm::StringRef spell(PlacementObjective o);
+llvm::StringRef spell(Axis a);
+/// Bytes per element of \p p.
+unsigned bytesPerElement(Precision p);
+
+struct GpuSpec : Located {
+  std::string name;
+  double memory = 0;       ///< bytes
+  double compute = 0;      ///< dense FLOP/s at the model's precision
+  double memBandwidth = 0; ///< bytes/s
+};
+
+struct AttentionSpec : Located {
+  AttentionKind kind = AttentionKind::MHA;
+  int64_t heads = 0;
+  int64_t kvHeads = 0; ///< Equals heads for MHA.
+  int64_t headDim = 0;
+  int64_t qLoraRank = 0;   ///< MLA only; 0 = no query compression.
+  int64_t kvLoraRank = 0;  ///< MLA only.
+  int64_t ropeHeadDim = 0; ///< MLA only.
+};
+
+struct MlpSpec : Located {
+  int64_t hidden = 0;
+  Activation activation = Activation::Gelu;
+};
+
+struct MoeSpec : Located {
+  int64_t experts = 0;
+  int64_t topK = 0;
+  int64_t expertHidden = 0;
+  Activation activation = Activation::Gelu;
+  int64_t sharedExperts = 0;
+  int64_t routeGroups = 0; ///< 0 = no group-limited routing.
+  int64_t routeNodes = 0;  ///< 0 = no node-limited routing.
+  std::optional<double> capacityFactor;
+};
+
+struct ModelSpec : Located {
+  std::string name;
+  int64_t layers = 0;
+  int64_t denseLayers = 0;
+  int64_t hidden = 0;
+  int64_t vocab = 0; ///< 0 = no embedding or LM head modelled.
+  Precision precision = Precision::BF16;
+  double dropout = 0;
+  AttentionSpec attention;
+  std::optional<MlpSpec> mlp; ///< Present when the model has dense layers (or declares it anyway).
+  MoeSpec moe;
+
+  int64_t moeLayers() const { return layers - denseLayers; }
+  bool isMoeLayer(int64_t layer) const { return layer >= denseLayers; }
+};
+
+struct LinkSpec : Located {
+  double bandwidth = 0; ///< bytes/s, per GPU
+  double latency = 0;   ///< s
+};
+
+struct ClusterSpec : Located {
+  std::string name;
+  int64_t nodes = 0;
+  int64_t gpusPerNode = 0;
+  const GpuSpec *gpu = nullptr;
+  LinkSpec intraNode;
+  LinkSpec interNode;
+  std::vector<std::string> hosts; ///< Empty, or one per node.
+
+  int64_t world() const { return nodes * gpusPerNode; }
+};
+
+/// A `require` statement of a strategy; evaluated per deploy, where the derived values are known.
+struct RequireSpec {
+  const Expr *cond;
+  llvm::SMLoc loc;
+};
+
+struct StrategySpec : Located {
+  std::string name;
+  int64_t ep = 1, dp = 1, tp = 1, pp = 1;
+  std::array<Axis, 4> order = {Axis::TP, Axis::EP, Axis::DP, Axis::PP}; ///< Fastest-varying first.
+  PlacementPolicy placement = PlacementPolicy::Contiguous;
+  int64_t redundantExperts = 0;
+  std::string expertLoad;   ///< Path as written, empty when absent.
+  std::string expertRoutes; ///< Path as written, empty when absent.
+  std::string placementFile;
+  PlacementObjective placementObjective = PlacementObjective::Time;
+  std::vector<RequireSpec> requires_;
+
+  int64_t degree(Axis a) const {
+    switch (a) {
+    case Axis::TP:
+      return tp;
+    case Axis::EP:
+      return ep;
+    case Axis::DP:
+      return dp;
+    case Axis::PP:
+      return pp;
+    }
+    return 1;
+  }
+  /// "tp-ep-dp-pp".
+  std::string orderString() const;
+};
+
+struct WorkloadSpec : Located {
+  std::string name;
+  Phase phase = Phase::Prefill;
+  int64_t microBatch = 0;
+  int64_t seq = 0;     ///< Prefill: tokens per sequence.
+  int64_t context = 0; ///< Decode: KV length.
+  std::optional<double> mfu;                 ///< Fraction of peak; the cost model uses 1 when absent.
+  std::optional<double> bandwidthEfficiency; ///< Fraction of peak; 1 when absent.
+  Overlap overlap = Overlap::None;
+  AttentionKernel attentionKernel = AttentionKernel::Fused;
+};
+
+/// Values derived from a deploy's parts, computed once by Sema.
+struct DerivedValues {
+  int64_t world = 0;
+  int64_t expertSlots = 0;   ///< experts + redundant experts, per MoE layer and EP group
+  int64_t expertsPerGpu = 0; ///< ceil(expertSlots / ep)
+  int64_t attentionDp = 0;   ///< dp * ep
+  int64_t epGroupNodes = 0;  ///< distinct nodes one EP group spans
+  int64_t layersPerStage = 0; ///< ceil(layers / pp)
+  int64_t moeLayers = 0;
+};
+
+struct DeploySpec : Located {
+  std::string name;
+  const ModelSpec *model = nullptr;
+  const ClusterSpec *cluster = nullptr;
+  const StrategySpec *strategy = nullptr;
+  const WorkloadSpec *workload = nullptr;
+  DerivedValues derived;
+  std::string sourcePath; ///< The file that defines the deploy.
+};
+
+} // namespace moec
+
+#endif // MOEC_SEMA_SPEC_H

@@ -1,0 +1,228 @@
+//===- Frontend.cpp - Load, parse and check a .moe file and its imports ---===//
+//
+// Imports form a graph; it is walked depth-first from the main file, each file read and parsed once (by its
+// real path), with the chain of files being imported kept on a stack so that a cycle is reported with the whole
+// chain at the import that closes it.
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Frontend/Frontend.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+using namespace moec;
+
+namespace {
+const std::pair<llvm::StringRef, llvm::StringRef> bundled[] = {
+#include "BundledLibrary.inc"
+};
+
+class Loader {
+public:
+  Loader(const FrontendOptions &options, DiagEngine &diags, Program &program)
+      : options(options), diags(diags), srcMgr(diags.getSourceMgr()), program(program) {}
+
+  /// Load the main file. False on an I/O error (already reported).
+  bool loadMain(llvm::StringRef path) {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf = readFile(path);
+    if (!buf) {
+      diags.error(llvm::SMLoc(), "cannot read '" + path + "': " + buf.getError().message());
+      return false;
+    }
+    std::string key = canonical(path);
+    load(std::move(*buf), key, path.str());
+    return true;
+  }
+
+private:
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> readFile(llvm::StringRef path) {
+    if (path == "-")
+      return llvm::MemoryBuffer::getSTDIN();
+    if (llvm::sys::fs::is_directory(path))
+      return std::make_error_code(std::errc::is_a_directory);
+    uint64_t size = 0;
+    if (!llvm::sys::fs::file_size(path, size) && size > options.limits.maxFileBytes)
+      return std::make_error_code(std::errc::file_too_large);
+    return llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/true);
+  }
+
+  static std::string canonical(llvm::StringRef path) {
+    llvm::SmallString<256> real;
+    if (path != "-" && !llvm::sys::fs::real_path(path, real))
+      return std::string(real);
+    return path.str();
+  }
+
+  void load(std::unique_ptr<llvm::MemoryBuffer> buf, const std::string &key, const std::string &displayPath) {
+    // SourceMgr names buffers by their identifier; keep the path as the user wrote it (or as resolved).
+    std::unique_ptr<llvm::MemoryBuffer> named =
+        llvm::MemoryBuffer::getMemBufferCopy(buf->getBuffer(), displayPath);
+    unsigned id = srcMgr.AddNewSourceBuffer(std::move(named), llvm::SMLoc());
+    loaded.insert(key);
+    std::unique_ptr<Module> module = parseBuffer(id, diags, options.limits);
+    if (!module) {
+      failed = true;
+      return;
+    }
+    Module *raw = module.get();
+    program.modules.push_back(std::move(module));
+    stack.push_back(key);
+    for (const ImportDecl &imp : raw->getImports())
+      loadImport(imp, displayPath);
+    stack.pop_back();
+  }
+
+  void loadImport(const ImportDecl &imp, llvm::StringRef importerPath) {
+    if (imp.path.empty()) {
+      diags.error(imp.pathRange.Start, "import path is empty");
+      failed = true;
+      return;
+    }
+    if (stack.size() >= options.maxImportDepth) {
+      diags.error(imp.loc, "imports nested deeper than the limit of " + std::to_string(options.maxImportDepth));
+      failed = true;
+      return;
+    }
+    if (program.modules.size() >= options.maxModules) {
+      diags.error(imp.loc, "more than " + std::to_string(options.maxModules) + " files imported (the limit)");
+      failed = true;
+      return;
+    }
+
+    // 1. Next to the importing file, 2. each -I directory, 3. the bundled library.
+    std::vector<std::string> candidates;
+    if (llvm::sys::path::is_absolute(imp.path)) {
+      candidates.push_back(imp.path);
+    } else {
+      llvm::SmallString<256> local = importerPath == "-" ? llvm::StringRef(".")
+                                                         : llvm::sys::path::parent_path(importerPath);
+      llvm::sys::path::append(local, imp.path);
+      candidates.push_back(std::string(local));
+      for (const std::string &dir : options.includeDirs) {
+        llvm::SmallString<256> p(dir);
+        llvm::sys::path::append(p, imp.path);
+        candidates.push_back(std::string(p));
+      }
+    }
+    for (const std::string &candidate : candidates) {
+      if (!llvm::sys::fs::exists(candidate))
+        continue;
+      std::string key = canonical(candidate);
+      if (checkCycle(key, imp) || loaded.count(key))
+        return;
+      llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf = readFile(candidate);
+      if (!buf) {
+        diags.error(imp.pathRange.Start, "cannot read imported file '" + candidate + "': " +
+                                             buf.getError().message(),
+                    {imp.pathRange});
+        failed = true;
+        return;
+      }
+      load(std::move(*buf), key, candidate);
+      return;
+    }
+    for (const auto &[name, text] : bundledLibrary()) {
+      if (name != imp.path)
+        continue;
+      std::string key = "<moec>/" + name.str();
+      if (checkCycle(key, imp) || loaded.count(key))
+        return;
+      load(llvm::MemoryBuffer::getMemBuffer(text, key), key, key);
+      return;
+    }
+    std::string searched;
+    for (const std::string &c : candidates)
+      searched += "\n  " + c;
+    diags.error(imp.pathRange.Start, "cannot find imported file \"" + imp.path + "\"", {imp.pathRange});
+    diags.note(imp.pathRange.Start, "looked in:" + searched + "\n  moec's bundled library");
+    failed = true;
+  }
+
+  /// Reports an import cycle when \p key is being imported already.
+  bool checkCycle(const std::string &key, const ImportDecl &imp) {
+    auto it = std::find(stack.begin(), stack.end(), key);
+    if (it == stack.end())
+      return false;
+    std::string chain;
+    for (; it != stack.end(); ++it)
+      chain += llvm::sys::path::filename(*it).str() + " -> ";
+    chain += llvm::sys::path::filename(key).str();
+    diags.error(imp.loc, "import cycle: " + chain, {imp.pathRange});
+    failed = true;
+    return true;
+  }
+
+public:
+  bool failed = false;
+
+private:
+  const FrontendOptions &options;
+  DiagEngine &diags;
+  llvm::SourceMgr &srcMgr;
+  Program &program;
+  llvm::StringSet<> loaded;
+  std::vector<std::string> stack;
+};
+} // namespace
+
+llvm::ArrayRef<std::pair<llvm::StringRef, llvm::StringRef>> moec::bundledLibrary() { return bundled; }
+
+FrontendResult moec::runFrontend(llvm::StringRef path, const FrontendOptions &options, DiagEngine &diags) {
+  FrontendResult result;
+  result.program = std::make_unique<Program>();
+  Loader loader(options, diags, *result.program);
+  if (!loader.loadMain(path)) {
+    result.status = FrontendStatus::IoError;
+    return result;
+  }
+  if (loader.failed || diags.hasErrors()) {
+    result.status = FrontendStatus::InputError;
+    return result;
+  }
+  if (!runSema(*result.program, diags))
+    result.status = FrontendStatus::InputError;
+  return result;
+}
+
+void moec::printProgram(const Program &program, const llvm::SourceMgr &srcMgr, llvm::raw_ostream &os) {
+  auto annotate = [&](const AssignStmt &assign) -> std::string {
+    auto it = program.values.find(&assign);
+    if (it == program.values.end())
+      return "";
+    const Value &v = it->second;
+    std::string text;
+    if (v.kind == Value::Kind::Real)
+      text = v.dim == Dim::Ratio ? formatExact(v.r) : formatExact(v.r) + " " + baseUnit(v.dim).str();
+    else
+      text = v.str();
+    std::string written;
+    llvm::raw_string_ostream w(written);
+    printExpr(assign.getValue(), w);
+    return text == w.str() ? std::string() : text;
+  };
+  for (const auto &module : program.modules)
+    printModule(*module, srcMgr, os, annotate);
+  for (const auto &d : program.deploys) {
+    auto [line, col] = srcMgr.getLineAndColumn(d->loc);
+    os << "deploy " << d->name << " <" << line << ":" << col << ">";
+    if (!d->model || !d->cluster || !d->strategy || !d->workload) {
+      os << " (unresolved)\n";
+      continue;
+    }
+    os << ": model " << d->model->name << ", cluster " << d->cluster->name << ", strategy " << d->strategy->name
+       << ", workload " << d->workload->name << "\n";
+    const DerivedValues &dv = d->derived;
+    if (dv.world == 0)
+      continue;
+    os << "  world = " << dv.world << "\n";
+    os << "  expert_slots = " << dv.expertSlots << "\n";
+    os << "  experts_per_gpu = " << dv.expertsPerGpu << "\n";
+    os << "  attention_dp = " << dv.attentionDp << "\n";
+    os << "  ep_group_nodes = " << dv.epGroupNodes << "\n";
+    os << "  layers_per_stage = " << dv.layersPerStage << "\n";
+    os << "  moe_layers = " << dv.moeLayers << "\n";
+    os << "  order = " << d->strategy->orderString() << "\n";
+  }
+}

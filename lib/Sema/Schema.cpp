@@ -1,0 +1,188 @@
+//===- Schema.cpp - Which keys each block takes ---------------------------===//
+//
+// Ranges are chosen so that every derived product (world sizes, token counts, parameter counts) stays far from
+// 64-bit overflow, while admitting any deployment that exists or is planned: up to a million GPUs, 65,536
+// experts, 10,000 layers.
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Sema/Schema.h"
+
+using namespace moec;
+
+namespace {
+constexpr int64_t kMaxDim = int64_t(1) << 22;  // 4M: hidden sizes, vocabularies, heads products
+constexpr int64_t kMaxCount = int64_t(1) << 20; // 1M: parallel degrees, nodes, batch
+
+KeyDesc intKey(llvm::StringRef name, bool required, int64_t min, int64_t max) {
+  return {name, KeyType::Int, required, Dim::None, min, max};
+}
+KeyDesc quantityKey(llvm::StringRef name, bool required, Dim dim) {
+  return {name, KeyType::Quantity, required, dim};
+}
+KeyDesc fractionKey(llvm::StringRef name, bool required, double min, double max) {
+  return {name, KeyType::Fraction, required, Dim::Ratio, 0, 0, min, max};
+}
+KeyDesc realKey(llvm::StringRef name, bool required, double min, double max) {
+  return {name, KeyType::Real, required, Dim::None, 0, 0, min, max};
+}
+KeyDesc enumKey(llvm::StringRef name, bool required, llvm::ArrayRef<llvm::StringRef> values) {
+  KeyDesc k{name, KeyType::Enum, required};
+  k.enumerators = values;
+  return k;
+}
+KeyDesc refKey(llvm::StringRef name, llvm::StringRef kind) {
+  KeyDesc k{name, KeyType::Ref, true};
+  k.refKind = kind;
+  return k;
+}
+KeyDesc stringKey(llvm::StringRef name) { return {name, KeyType::String, false}; }
+
+const llvm::StringRef precisions[] = {"bf16", "fp16", "fp8", "fp32"};
+const llvm::StringRef attentionKinds[] = {"mha", "gqa", "mla"};
+const llvm::StringRef activations[] = {"gelu", "relu", "silu", "swiglu"};
+const llvm::StringRef phases[] = {"prefill", "decode"};
+const llvm::StringRef overlaps[] = {"none", "two_micro_batch"};
+const llvm::StringRef kernels[] = {"fused", "naive"};
+const llvm::StringRef policies[] = {"contiguous", "round_robin", "topology_aware", "explicit", "balanced"};
+const llvm::StringRef objectives[] = {"time", "balance", "locality"};
+
+const KeyDesc gpuKeys[] = {
+    quantityKey("memory", true, Dim::Bytes),
+    quantityKey("compute", true, Dim::FlopRate),
+    quantityKey("mem_bandwidth", true, Dim::ByteRate),
+};
+
+const KeyDesc modelKeys[] = {
+    intKey("layers", true, 1, 10000),
+    intKey("dense_layers", false, 0, 10000),
+    intKey("hidden", true, 1, kMaxDim),
+    intKey("vocab", false, 1, kMaxDim),
+    enumKey("precision", true, precisions),
+    fractionKey("dropout", false, 0, 0.999),
+};
+const KeyDesc attentionKeys[] = {
+    enumKey("kind", true, attentionKinds),
+    intKey("heads", true, 1, 4096),
+    intKey("kv_heads", false, 1, 4096),
+    intKey("head_dim", true, 1, 4096),
+    intKey("q_lora_rank", false, 1, kMaxDim),
+    intKey("kv_lora_rank", false, 1, kMaxDim),
+    intKey("rope_head_dim", false, 1, 4096),
+};
+const KeyDesc mlpKeys[] = {
+    intKey("hidden", true, 1, kMaxDim),
+    enumKey("activation", true, activations),
+};
+const KeyDesc moeKeys[] = {
+    intKey("experts", true, 1, 65536),
+    intKey("top_k", true, 1, 65536),
+    intKey("expert_hidden", true, 1, kMaxDim),
+    enumKey("activation", true, activations),
+    intKey("shared_experts", false, 0, 64),
+    intKey("route_groups", false, 1, 65536),
+    intKey("route_nodes", false, 1, kMaxCount),
+    realKey("capacity_factor", false, 0.01, 1000),
+};
+
+const KeyDesc clusterKeys[] = {
+    intKey("nodes", true, 1, kMaxCount),
+    intKey("gpus_per_node", true, 1, 1024),
+    refKey("gpu", "gpu"),
+    {"hosts", KeyType::StringList, false},
+};
+const KeyDesc linkKeys[] = {
+    quantityKey("bandwidth", true, Dim::ByteRate),
+    {"latency", KeyType::Quantity, false, Dim::Time},
+};
+
+const KeyDesc strategyKeys[] = {
+    intKey("ep", true, 1, kMaxCount),
+    intKey("dp", true, 1, kMaxCount),
+    intKey("tp", true, 1, kMaxCount),
+    intKey("pp", true, 1, kMaxCount),
+    stringKey("order"),
+    enumKey("placement", true, policies),
+    intKey("redundant_experts", false, 0, 65536),
+    stringKey("expert_load"),
+    stringKey("expert_routes"),
+    stringKey("placement_file"),
+    enumKey("placement_objective", false, objectives),
+};
+
+const KeyDesc workloadKeys[] = {
+    enumKey("phase", true, phases),
+    intKey("micro_batch", true, 1, kMaxCount),
+    intKey("seq", false, 1, kMaxDim),
+    intKey("context", false, 1, kMaxDim),
+    fractionKey("mfu", false, 0.0001, 1),
+    fractionKey("bandwidth_efficiency", false, 0.0001, 1),
+    enumKey("overlap", false, overlaps),
+    enumKey("attention_kernel", false, kernels),
+};
+
+const KeyDesc deployKeys[] = {
+    refKey("model", "model"),
+    refKey("cluster", "cluster"),
+    refKey("strategy", "strategy"),
+    refKey("workload", "workload"),
+};
+
+const llvm::StringRef modelSubBlocks[] = {"attention", "mlp", "moe"};
+const llvm::StringRef clusterSubBlocks[] = {"intra_node", "inter_node"};
+
+const BlockDesc gpuBlock{"gpu", true, gpuKeys, {}, false};
+const BlockDesc modelBlock{"model", true, modelKeys, modelSubBlocks, false};
+const BlockDesc attentionBlock{"attention", false, attentionKeys, {}, false};
+const BlockDesc mlpBlock{"mlp", false, mlpKeys, {}, false};
+const BlockDesc moeBlock{"moe", false, moeKeys, {}, false};
+const BlockDesc clusterBlock{"cluster", true, clusterKeys, clusterSubBlocks, false};
+const BlockDesc intraBlock{"intra_node", false, linkKeys, {}, false};
+const BlockDesc interBlock{"inter_node", false, linkKeys, {}, false};
+const BlockDesc strategyBlock{"strategy", true, strategyKeys, {}, true};
+const BlockDesc workloadBlock{"workload", true, workloadKeys, {}, false};
+const BlockDesc deployBlock{"deploy", true, deployKeys, {}, false};
+
+const BlockDesc *const topLevel[] = {&gpuBlock,      &modelBlock,    &clusterBlock,
+                                     &strategyBlock, &workloadBlock, &deployBlock};
+const BlockDesc *const nested[] = {&attentionBlock, &mlpBlock, &moeBlock, &intraBlock, &interBlock};
+} // namespace
+
+const KeyDesc *BlockDesc::findKey(llvm::StringRef name) const {
+  for (const KeyDesc &k : keys)
+    if (k.name == name)
+      return &k;
+  return nullptr;
+}
+
+llvm::ArrayRef<const BlockDesc *> moec::topLevelBlocks() { return topLevel; }
+
+const BlockDesc *moec::findTopLevelBlock(llvm::StringRef kind) {
+  for (const BlockDesc *b : topLevel)
+    if (b->kind == kind)
+      return b;
+  return nullptr;
+}
+
+const BlockDesc *moec::findNestedBlock(const BlockDesc &parent, llvm::StringRef kind) {
+  if (!llvm::is_contained(parent.subBlocks, kind))
+    return nullptr;
+  for (const BlockDesc *b : nested)
+    if (b->kind == kind)
+      return b;
+  return nullptr;
+}
+
+llvm::StringRef moec::closestMatch(llvm::StringRef name, llvm::ArrayRef<llvm::StringRef> candidates) {
+  llvm::StringRef best;
+  unsigned bestDistance = ~0u;
+  // A typo is at most a third of the word, and at least one edit.
+  unsigned limit = std::max<unsigned>(1, name.size() / 3);
+  for (llvm::StringRef c : candidates) {
+    unsigned d = name.edit_distance(c, /*AllowReplacements=*/true, limit + 1);
+    if (d <= limit && d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

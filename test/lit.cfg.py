@@ -1,0 +1,33 @@
+# lit configuration for moec's regression tests.
+#
+# Run through ctest (see test/CMakeLists.txt), which passes the build directory as the `moec_obj_root`
+# parameter. Substitutions:
+#   %moec     the compiler under test
+#   %not      LLVM's `not` binary: lit's built-in `not` treats a crash as an ordinary failure and would let a
+#             crashing compiler pass a negative test, so every negative test uses %not
+#   %examples the examples/ directory
+#   FileCheck, split-file, count from LLVM 19
+import os
+
+import lit.formats
+
+config.name = "moec"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".moe", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+
+obj_root = lit_config.params.get("moec_obj_root")
+if not obj_root:
+    lit_config.fatal("run the tests through ctest, or pass --param moec_obj_root=<build dir>")
+config.test_exec_root = os.path.join(obj_root, "test")
+
+llvm_bin = lit_config.params.get("llvm_bin", "/usr/lib/llvm-19/bin")
+source_root = os.path.dirname(config.test_source_root)
+
+config.substitutions.append(("%moec", os.path.join(obj_root, "bin", "moec")))
+config.substitutions.append(("%not", os.path.join(llvm_bin, "not")))
+config.substitutions.append(("%examples", os.path.join(source_root, "examples")))
+config.environment["PATH"] = os.pathsep.join([llvm_bin, config.environment.get("PATH", "")])
+# Diagnostics must not depend on the terminal.
+config.environment["TERM"] = "dumb"

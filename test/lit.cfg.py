@@ -8,13 +8,14 @@
 #   %examples the examples/ directory
 #   FileCheck, split-file, count from LLVM 19
 import os
+import sys
 
 import lit.formats
 
 config.name = "moec"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".moe", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt"]
+config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt", "expect-exit.py"]
 config.test_source_root = os.path.dirname(__file__)
 
 obj_root = lit_config.params.get("moec_obj_root")
@@ -27,6 +28,8 @@ source_root = os.path.dirname(config.test_source_root)
 
 config.substitutions.append(("%moec", os.path.join(obj_root, "bin", "moec")))
 config.substitutions.append(("%not", os.path.join(llvm_bin, "not")))
+config.substitutions.append(("%python", sys.executable))
+config.substitutions.append(("%exit", sys.executable + " " + os.path.join(config.test_source_root, "expect-exit.py")))
 config.substitutions.append(("%examples", os.path.join(source_root, "examples")))
 config.environment["PATH"] = os.pathsep.join([llvm_bin, config.environment.get("PATH", "")])
 # Diagnostics must not depend on the terminal.

@@ -32,7 +32,7 @@ public:
       return false;
     }
     std::string key = canonical(path);
-    load(std::move(*buf), key, path.str());
+    load(std::move(*buf), key, path == "-" ? "<stdin>" : path.str());
     return true;
   }
 
@@ -96,7 +96,7 @@ private:
     if (llvm::sys::path::is_absolute(imp.path)) {
       candidates.push_back(imp.path);
     } else {
-      llvm::SmallString<256> local = importerPath == "-" ? llvm::StringRef(".")
+      llvm::SmallString<256> local = importerPath == "<stdin>" ? llvm::StringRef(".")
                                                          : llvm::sys::path::parent_path(importerPath);
       llvm::sys::path::append(local, imp.path);
       candidates.push_back(std::string(local));

@@ -87,12 +87,36 @@ public:
       diags.error(loc, "invalid character '" + offending->getText() + "'");
       return;
     }
-    diags.error(loc, "syntax error: " + tidy(msg));
+    diags.error(loc, "syntax error: " + rephrase(msg, offending));
   }
 
   unsigned count = 0;
 
 private:
+  /// ANTLR's messages, in the words compilers use: "expected ';' before 'x'", "unexpected 'x'".
+  static std::string rephrase(const std::string &msg, antlr4::Token *offending) {
+    llvm::StringRef m(msg);
+    std::string tok = offending ? describe(offending) : "input";
+    if (m.consume_front("missing ")) {
+      auto [what, at] = m.split(" at ");
+      return "expected " + tidy(what.str()) + " before " + tok;
+    }
+    if (m.starts_with("extraneous input ") || m.starts_with("mismatched input ")) {
+      size_t expecting = m.find(" expecting ");
+      std::string out = "unexpected " + tok;
+      if (expecting != llvm::StringRef::npos)
+        out += "; expected " + tidy(m.substr(expecting + 11).str());
+      return out;
+    }
+    return "unexpected " + tok;
+  }
+
+  static std::string describe(antlr4::Token *tok) {
+    if (tok->getType() == antlr4::Token::EOF)
+      return "end of file";
+    return "'" + tok->getText() + "'";
+  }
+
   static std::string tidy(std::string msg) {
     static const std::pair<const char *, const char *> names[] = {
         {"<EOF>", "end of file"}, {"IDENT", "identifier"}, {"NUMBER", "number"},
@@ -101,6 +125,8 @@ private:
       for (size_t pos = msg.find(from); pos != std::string::npos; pos = msg.find(from, pos + 1))
         msg.replace(pos, std::strlen(from), to);
     }
+    if (msg.size() > 2 && msg.front() == '{' && msg.back() == '}')
+      msg = "one of " + msg.substr(1, msg.size() - 2);
     return msg;
   }
 

@@ -80,6 +80,7 @@ bool moec::preScan(llvm::StringRef buf, DiagEngine &diags, const ParseLimits &li
   llvm::SmallVector<OpenBracket, 16> stack;
   unsigned operators = 0;
   bool reportedComplexity = false;
+  bool brokenString = false; // its brackets cannot be trusted to balance
   const char *p = buf.begin(), *end = buf.end();
   while (p < end) {
     char c = *p;
@@ -110,6 +111,7 @@ bool moec::preScan(llvm::StringRef buf, DiagEngine &diags, const ParseLimits &li
       if (p >= end || *p != '"') {
         diags.error(at(open), "unterminated string literal");
         ok = false;
+        brokenString = true;
         continue;
       }
       ++p;
@@ -169,6 +171,8 @@ bool moec::preScan(llvm::StringRef buf, DiagEngine &diags, const ParseLimits &li
     ++p;
   }
   for (const OpenBracket &open : stack) {
+    if (brokenString)
+      break;
     diags.error(at(open.loc), llvm::Twine("unclosed '") + llvm::Twine(open.ch) + "'");
     ok = false;
   }

@@ -105,6 +105,8 @@ public:
   }
 
   bool has(llvm::StringRef key) const { return assigns.count(key) != 0; }
+  /// True when \p key is set and its value checked out.
+  bool valid(llvm::StringRef key) { return has(key) && get(key).has_value(); }
 
   int64_t getInt(llvm::StringRef key, int64_t dflt) {
     std::optional<Value> v = get(key);
@@ -169,6 +171,8 @@ private:
           for (const KeyDesc &k : desc.keys)
             names.push_back(k.name);
           std::string hint = didYouMean(key, names);
+          if (!hint.empty())
+            suggested.insert(closestMatch(key, names));
           if (hint.empty() && findNestedBlock(desc, key))
             hint = "; '" + key.str() + "' is a block: write '" + key.str() + " { ... }'";
           diags.error(assign->getLoc(), "unknown key " + quoted(key) + " in " + quoted(desc.kind) + " block" + hint,
@@ -219,12 +223,16 @@ private:
         ok = false;
       }
     }
+    // A key that an unknown key was taken for is not reported missing as well: one mistake, one error.
     for (const KeyDesc &k : desc.keys)
-      if (k.required && !assigns.count(k.name)) {
-        diags.error(block.getNameLoc(), "missing required key " + quoted(k.name) + " in " + quoted(desc.kind) +
-                                            (block.hasName() ? " " + quoted(block.getName()) : std::string()));
+      if (k.required && !assigns.count(k.name) && !suggested.count(k.name)) {
+        diags.error(block.getNameLoc(), "missing required key " + quoted(k.name) + " in " +
+                                            (block.hasName() ? desc.kind.str() + " " + quoted(block.getName())
+                                                             : quoted(desc.kind) + " block"));
         ok = false;
       }
+      else if (k.required && !assigns.count(k.name))
+        ok = false;
   }
 
   std::optional<Value> evaluateKey(const AssignStmt &assign, const KeyDesc &kd) {
@@ -368,6 +376,7 @@ private:
   std::vector<const RequireStmt *> requires_;
   llvm::StringMap<State> state;
   llvm::StringMap<Value> results;
+  llvm::StringSet<> suggested;
   bool ok = true;
 };
 
@@ -376,6 +385,7 @@ public:
   Sema(Program &program, DiagEngine &diags) : program(program), diags(diags) {}
 
   bool run() {
+    diags.beginSorted();
     collectDefinitions();
     for (const auto &[kind, build] : std::initializer_list<std::pair<llvm::StringRef, void (Sema::*)(
                                          const Block &, const BlockDesc &)>>{
@@ -388,6 +398,7 @@ public:
       for (const Block *block : ordered[kind])
         (this->*build)(*block, *findTopLevelBlock(kind));
     }
+    diags.flushSorted();
     return !diags.hasErrors();
   }
 
@@ -457,7 +468,7 @@ private:
     c.evaluateAll();
     bool ok = c.isOk();
 
-    if (c.has("dense_layers") && c.has("layers") && model->denseLayers > model->layers) {
+    if (c.valid("dense_layers") && c.valid("layers") && model->denseLayers > model->layers) {
       diags.error(c.locOf("dense_layers"), "dense_layers = " + std::to_string(model->denseLayers) +
                                                " is more than the model's " + std::to_string(model->layers) +
                                                " layers");
@@ -497,7 +508,8 @@ private:
     } else if (model->denseLayers > 0) {
       diags.error(c.locOf("dense_layers"), "model " + quoted(block.getName()) + " has " +
                                                std::to_string(model->denseLayers) +
-                                               " dense layers but no 'mlp' block to define their FFN");
+                                               (model->denseLayers == 1 ? " dense layer" : " dense layers") +
+                                               " but no 'mlp' block to define their FFN");
       ok = false;
     }
 
@@ -975,8 +987,8 @@ bool moec::checkRequirements(const DeploySpec &d, DiagEngine &diags, const llvm:
     std::string values;
     for (llvm::StringRef name : idents)
       values += (values.empty() ? "" : ", ") + name.str() + " = " + env.find(name)->second.str();
-    diags.error(req.loc, "requirement '" + req.cond->getSourceText().str() + "' does not hold" +
-                             (values.empty() ? std::string() : ": " + values) + " in deploy " + quoted(d.name),
+    diags.error(req.loc, "requirement '" + req.cond->getSourceText().str() + "' does not hold in deploy " +
+                             quoted(d.name) + (values.empty() ? std::string() : ": " + values),
                 {req.cond->getRange()});
     ok = false;
   }

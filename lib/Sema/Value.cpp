@@ -41,8 +41,15 @@ std::string Value::str() const {
     return formatQuantity(r, dim);
   case Kind::Bool:
     return b ? "true" : "false";
-  case Kind::String:
-    return "\"" + s + "\"";
+  case Kind::String: {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\')
+        out.push_back('\\');
+      out.push_back(c);
+    }
+    return out + "\"";
+  }
   case Kind::Symbol:
     return s;
   case Kind::List: {

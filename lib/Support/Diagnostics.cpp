@@ -31,13 +31,42 @@ void DiagEngine::report(Severity severity, llvm::SMLoc loc, const llvm::Twine &m
     severity = Severity::Error;
     text += " [-Werror]";
   }
-  diagnostics.push_back({severity, loc, text});
-
-  bool print = !silent;
-  switch (severity) {
-  case Severity::Error:
+  if (severity == Severity::Error)
     ++numErrors;
-    if (errorLimit != 0 && numErrors > errorLimit) {
+  else if (severity == Severity::Warning)
+    ++numWarnings;
+  Diagnostic d{severity, loc, std::move(text), std::vector<llvm::SMRange>(ranges.begin(), ranges.end())};
+  if (!sorting) {
+    emit(d);
+    return;
+  }
+  if (severity == Severity::Note && !held.empty())
+    held.back().push_back(std::move(d));
+  else
+    held.push_back({std::move(d)});
+}
+
+void DiagEngine::flushSorted() {
+  sorting = false;
+  auto key = [&](const Diagnostic &d) {
+    unsigned buffer = d.loc.isValid() ? srcMgr.FindBufferContainingLoc(d.loc) : 0;
+    return std::make_pair(buffer, d.loc.getPointer());
+  };
+  std::stable_sort(held.begin(), held.end(),
+                   [&](const auto &a, const auto &b) { return key(a.front()) < key(b.front()); });
+  std::vector<std::vector<Diagnostic>> groups = std::move(held);
+  held.clear();
+  for (const auto &group : groups)
+    for (const Diagnostic &d : group)
+      emit(d);
+}
+
+void DiagEngine::emit(const Diagnostic &d) {
+  diagnostics.push_back(d);
+  bool print = !silent;
+  switch (d.severity) {
+  case Severity::Error:
+    if (errorLimit != 0 && ++printedErrors > errorLimit) {
       print = false;
       if (!limitAnnounced && !silent) {
         limitAnnounced = true;
@@ -48,7 +77,6 @@ void DiagEngine::report(Severity severity, llvm::SMLoc loc, const llvm::Twine &m
     lastPrinted = print;
     break;
   case Severity::Warning:
-    ++numWarnings;
     if (limitAnnounced)
       print = false;
     lastPrinted = print;
@@ -62,10 +90,10 @@ void DiagEngine::report(Severity severity, llvm::SMLoc loc, const llvm::Twine &m
   }
   if (!print)
     return;
-  if (loc.isValid() && srcMgr.FindBufferContainingLoc(loc) != 0)
-    srcMgr.PrintMessage(os, loc, toKind(severity), text, ranges);
+  if (d.loc.isValid() && srcMgr.FindBufferContainingLoc(d.loc) != 0)
+    srcMgr.PrintMessage(os, d.loc, toKind(d.severity), d.message, d.ranges);
   else
-    srcMgr.PrintMessage(os, llvm::SMDiagnostic("moec", toKind(severity), text));
+    srcMgr.PrintMessage(os, llvm::SMDiagnostic("moec", toKind(d.severity), d.message));
 }
 
 void DiagEngine::printSummary() {

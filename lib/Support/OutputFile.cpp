@@ -17,7 +17,23 @@ std::unique_ptr<OutputFile> OutputFile::create(llvm::StringRef path, std::string
     error = "'" + path.str() + "' is a directory";
     return nullptr;
   }
-  llvm::SmallString<256> model(path);
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) && status.type() != llvm::sys::fs::file_type::regular_file) {
+    // A device, FIFO or socket (/dev/null, a pipe): there is nothing to protect and it must never be replaced
+    // by a renamed regular file, so write to it directly.
+    std::error_code ec;
+    out->file = std::make_unique<llvm::raw_fd_ostream>(path, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      error = "cannot write '" + path.str() + "': " + ec.message();
+      return nullptr;
+    }
+    return out;
+  }
+  // Through a symbolic link, replace the file it points to, not the link.
+  llvm::SmallString<256> real;
+  if (!llvm::sys::fs::real_path(path, real))
+    out->path = std::string(real);
+  llvm::SmallString<256> model(out->path);
   model += ".tmp-%%%%%%%%";
   int fd;
   llvm::SmallString<256> temp;
@@ -68,6 +84,10 @@ bool OutputFile::commit(std::string &error) {
     return false;
   }
   file.reset();
+  if (tempPath.empty()) { // written in place (a device or pipe)
+    committed = true;
+    return true;
+  }
   if (std::error_code ec = llvm::sys::fs::rename(tempPath, path)) {
     error = "cannot write '" + path + "': " + ec.message();
     return false;

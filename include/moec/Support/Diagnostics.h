@@ -29,6 +29,7 @@ struct Diagnostic {
   Severity severity;
   llvm::SMLoc loc;
   std::string message;
+  std::vector<llvm::SMRange> ranges;
 };
 
 class DiagEngine {
@@ -64,6 +65,11 @@ public:
 
   const std::vector<Diagnostic> &getDiagnostics() const { return diagnostics; }
 
+  /// Hold diagnostics back until flushSorted(), which prints them in source order (each with its notes). Sema
+  /// checks definitions kind by kind, but people read a file top to bottom.
+  void beginSorted() { sorting = true; }
+  void flushSorted();
+
   /// Print "N errors, M warnings generated." when anything was reported, like clang.
   void printSummary();
 
@@ -73,11 +79,17 @@ private:
   std::vector<Diagnostic> diagnostics;
   unsigned numErrors = 0;
   unsigned numWarnings = 0;
+  unsigned printedErrors = 0;
   unsigned errorLimit = 20;
   bool warningsAsErrors = false;
   bool silent = false;
   bool lastPrinted = true;
   bool limitAnnounced = false;
+  bool sorting = false;
+  /// While sorting: each held diagnostic with the notes that follow it.
+  std::vector<std::vector<Diagnostic>> held;
+
+  void emit(const Diagnostic &d);
 };
 
 } // namespace moec

@@ -21,8 +21,8 @@ const std::pair<llvm::StringRef, llvm::StringRef> bundled[] = {
 
 class Loader {
 public:
-  Loader(const FrontendOptions &options, DiagEngine &diags, Program &program)
-      : options(options), diags(diags), srcMgr(diags.getSourceMgr()), program(program) {}
+  Loader(const FrontendOptions &options, DiagEngine &diags, Spec &spec)
+      : options(options), diags(diags), srcMgr(diags.getSourceMgr()), spec(spec) {}
 
   /// Load the main file. False on an I/O error (already reported).
   bool loadMain(llvm::StringRef path) {
@@ -67,7 +67,7 @@ private:
       return;
     }
     Module *raw = module.get();
-    program.modules.push_back(std::move(module));
+    spec.modules.push_back(std::move(module));
     stack.push_back(key);
     for (const ImportDecl &imp : raw->getImports())
       loadImport(imp, displayPath);
@@ -85,7 +85,7 @@ private:
       failed = true;
       return;
     }
-    if (program.modules.size() >= options.maxModules) {
+    if (spec.modules.size() >= options.maxModules) {
       diags.error(imp.loc, "more than " + std::to_string(options.maxModules) + " files imported (the limit)");
       failed = true;
       return;
@@ -161,7 +161,7 @@ private:
   const FrontendOptions &options;
   DiagEngine &diags;
   llvm::SourceMgr &srcMgr;
-  Program &program;
+  Spec &spec;
   llvm::StringSet<> loaded;
   std::vector<std::string> stack;
 };
@@ -171,8 +171,8 @@ llvm::ArrayRef<std::pair<llvm::StringRef, llvm::StringRef>> moec::bundledLibrary
 
 FrontendResult moec::runFrontend(llvm::StringRef path, const FrontendOptions &options, DiagEngine &diags) {
   FrontendResult result;
-  result.program = std::make_unique<Program>();
-  Loader loader(options, diags, *result.program);
+  result.spec = std::make_unique<Spec>();
+  Loader loader(options, diags, *result.spec);
   if (!loader.loadMain(path)) {
     result.status = FrontendStatus::IoError;
     return result;
@@ -181,15 +181,15 @@ FrontendResult moec::runFrontend(llvm::StringRef path, const FrontendOptions &op
     result.status = FrontendStatus::InputError;
     return result;
   }
-  if (!runSema(*result.program, diags))
+  if (!runSema(*result.spec, diags))
     result.status = FrontendStatus::InputError;
   return result;
 }
 
-void moec::printProgram(const Program &program, const llvm::SourceMgr &srcMgr, llvm::raw_ostream &os) {
+void moec::printSpec(const Spec &spec, const llvm::SourceMgr &srcMgr, llvm::raw_ostream &os) {
   auto annotate = [&](const AssignStmt &assign) -> std::string {
-    auto it = program.values.find(&assign);
-    if (it == program.values.end())
+    auto it = spec.values.find(&assign);
+    if (it == spec.values.end())
       return "";
     const Value &v = it->second;
     std::string text;
@@ -202,9 +202,9 @@ void moec::printProgram(const Program &program, const llvm::SourceMgr &srcMgr, l
     printExpr(assign.getValue(), w);
     return text == w.str() ? std::string() : text;
   };
-  for (const auto &module : program.modules)
+  for (const auto &module : spec.modules)
     printModule(*module, srcMgr, os, annotate);
-  for (const auto &d : program.deploys) {
+  for (const auto &d : spec.deploys) {
     auto [line, col] = srcMgr.getLineAndColumn(d->loc);
     os << "deploy " << d->name << " <" << line << ":" << col << ">";
     if (!d->model || !d->cluster || !d->strategy || !d->workload) {

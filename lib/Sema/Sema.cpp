@@ -18,7 +18,7 @@
 
 using namespace moec;
 
-const DeploySpec *Program::findDeploy(llvm::StringRef name) const {
+const DeploySpec *Spec::findDeploy(llvm::StringRef name) const {
   for (const auto &d : deploys)
     if (d->name == name)
       return d.get();
@@ -67,8 +67,8 @@ struct Definitions {
 class BlockChecker {
 public:
   BlockChecker(const Block &block, const BlockDesc &desc, DiagEngine &diags, const Definitions &defs,
-               Program &program)
-      : block(block), desc(desc), diags(diags), defs(defs), program(program) {
+               Spec &spec)
+      : block(block), desc(desc), diags(diags), defs(defs), spec(spec) {
     collect();
   }
 
@@ -100,7 +100,7 @@ public:
     }
     state[key] = State::Done;
     results[key] = *v;
-    program.values[assign] = *v;
+    spec.values[assign] = *v;
     return v;
   }
 
@@ -370,7 +370,7 @@ private:
   const BlockDesc &desc;
   DiagEngine &diags;
   const Definitions &defs;
-  Program &program;
+  Spec &spec;
   llvm::StringMap<const AssignStmt *> assigns;
   llvm::StringMap<const Block *> subs;
   std::vector<const RequireStmt *> requires_;
@@ -382,7 +382,7 @@ private:
 
 class Sema {
 public:
-  Sema(Program &program, DiagEngine &diags) : program(program), diags(diags) {}
+  Sema(Spec &spec, DiagEngine &diags) : spec(spec), diags(diags) {}
 
   bool run() {
     diags.beginSorted();
@@ -404,7 +404,7 @@ public:
 
 private:
   void collectDefinitions() {
-    for (const auto &module : program.modules) {
+    for (const auto &module : spec.modules) {
       for (const auto &block : module->getBlocks()) {
         const BlockDesc *desc = findTopLevelBlock(block->getKind());
         if (!desc) {
@@ -437,7 +437,7 @@ private:
   }
 
   BlockChecker check(const Block &block, const BlockDesc &desc) {
-    return BlockChecker(block, desc, diags, defs, program);
+    return BlockChecker(block, desc, diags, defs, spec);
   }
 
   void buildGpu(const Block &block, const BlockDesc &desc) {
@@ -451,7 +451,7 @@ private:
     c.evaluateAll();
     valid[block.getName().str() + "@gpu"] = c.isOk();
     gpus[block.getName()] = gpu.get();
-    program.gpus.push_back(std::move(gpu));
+    spec.gpus.push_back(std::move(gpu));
   }
 
   void buildModel(const Block &block, const BlockDesc &desc) {
@@ -539,7 +539,7 @@ private:
                                                  " is dense; its 'moe' block is never used");
     valid[block.getName().str() + "@model"] = ok;
     models[block.getName()] = model.get();
-    program.models.push_back(std::move(model));
+    spec.models.push_back(std::move(model));
   }
 
   bool checkAttention(BlockChecker &a, AttentionSpec &att) {
@@ -676,7 +676,7 @@ private:
                     "inter_node bandwidth is higher than intra_node bandwidth; are they swapped?");
     valid[block.getName().str() + "@cluster"] = ok;
     clusters[block.getName()] = cluster.get();
-    program.clusters.push_back(std::move(cluster));
+    spec.clusters.push_back(std::move(cluster));
   }
 
   void buildStrategy(const Block &block, const BlockDesc &desc) {
@@ -714,12 +714,11 @@ private:
       }
     };
     needsFile(PlacementPolicy::Explicit, "placement_file", s->placementFile);
-    needsFile(PlacementPolicy::Balanced, "expert_load", s->expertLoad);
     if (ok && !s->placementFile.empty() && s->placement != PlacementPolicy::Explicit)
       diags.warning(c.locOf("placement_file"), "placement_file is only read by placement = explicit");
     valid[block.getName().str() + "@strategy"] = ok;
     strategies[block.getName()] = s.get();
-    program.strategies.push_back(std::move(s));
+    spec.strategies.push_back(std::move(s));
   }
 
   void buildWorkload(const Block &block, const BlockDesc &desc) {
@@ -761,7 +760,7 @@ private:
     }
     valid[block.getName().str() + "@workload"] = ok;
     workloads[block.getName()] = w.get();
-    program.workloads.push_back(std::move(w));
+    spec.workloads.push_back(std::move(w));
   }
 
   void buildDeploy(const Block &block, const BlockDesc &desc) {
@@ -791,7 +790,7 @@ private:
     c.evaluateAll();
     if (ok && c.isOk())
       checkDeploy(*d);
-    program.deploys.push_back(std::move(d));
+    spec.deploys.push_back(std::move(d));
   }
 
   /// The checks that span the parts of a deploy, and the derived values.
@@ -885,7 +884,7 @@ private:
     checkRequirements(d, diags);
   }
 
-  Program &program;
+  Spec &spec;
   DiagEngine &diags;
   Definitions defs;
   llvm::StringMap<std::vector<const Block *>> ordered;
@@ -995,4 +994,4 @@ bool moec::checkRequirements(const DeploySpec &d, DiagEngine &diags, const llvm:
   return ok;
 }
 
-bool moec::runSema(Program &program, DiagEngine &diags) { return Sema(program, diags).run(); }
+bool moec::runSema(Spec &spec, DiagEngine &diags) { return Sema(spec, diags).run(); }

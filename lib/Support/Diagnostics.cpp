@@ -31,6 +31,10 @@ void DiagEngine::report(Severity severity, llvm::SMLoc loc, const llvm::Twine &m
     severity = Severity::Error;
     text += " [-Werror]";
   }
+  if (severity != Severity::Note)
+    dropping = !seen.insert({loc.getPointer(), text}).second;
+  if (dropping)
+    return; // a repeat, with its notes
   if (severity == Severity::Error)
     ++numErrors;
   else if (severity == Severity::Warning)

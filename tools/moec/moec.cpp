@@ -13,6 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Frontend/Frontend.h"
+#include "moec/IR/Plan.h"
+#include "moec/Transforms/Pass.h"
 #include "moec/Support/Diagnostics.h"
 #include "moec/Support/OutputFile.h"
 
@@ -32,7 +34,7 @@ namespace cl = llvm::cl;
 namespace {
 enum ExitCode { ExitSuccess = 0, ExitInputError = 1, ExitUsageError = 2 };
 
-enum class EmitKind { Ast };
+enum class EmitKind { Ast, IR };
 
 cl::OptionCategory moecCategory("moec options");
 
@@ -40,8 +42,20 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.moe>"), cl::Requi
 
 cl::opt<EmitKind> emit("emit", cl::desc("What to print"), cl::init(EmitKind::Ast),
                        cl::values(clEnumValN(EmitKind::Ast, "ast",
-                                             "the checked AST with locations, values and derived values")),
+                                             "the checked AST with locations, values and derived values"),
+                                  clEnumValN(EmitKind::IR, "ir", "the Plan IR after the pass pipeline")),
                        cl::cat(moecCategory));
+
+cl::opt<std::string> passPipeline("passes",
+                                  cl::desc("Run these passes, comma-separated, instead of the default pipeline "
+                                           "(expert-placement,shape-inference,comm-insertion,verify)"),
+                                  cl::value_desc("a,b,c"), cl::cat(moecCategory));
+
+cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("Print the IR to stderr after every pass"),
+                              cl::cat(moecCategory));
+
+cl::opt<bool> timePasses("time-passes", cl::desc("Print each pass's wall time and peak memory to stderr"),
+                         cl::cat(moecCategory));
 
 cl::opt<std::string> outputPath("o", cl::desc("Write the output to <path> ('-' for standard output)"),
                                 cl::value_desc("path"), cl::init("-"), cl::cat(moecCategory));
@@ -93,14 +107,60 @@ int main(int argc, char **argv) {
     diags.printSummary();
     return ExitInputError;
   }
-  const Program &program = *front.program;
+  const Spec &spec = *front.spec;
 
-  if (!deployName.empty() && !program.findDeploy(deployName)) {
+  if (!deployName.empty() && !spec.findDeploy(deployName)) {
     std::string names;
-    for (const auto &d : program.deploys)
+    for (const auto &d : spec.deploys)
       names += (names.empty() ? "" : ", ") + d->name;
     return usageError("no deploy named '" + deployName + "' in '" + inputFile + "'" +
                       (names.empty() ? std::string("; it defines none") : "; it defines: " + names));
+  }
+
+  // Everything past the AST works on one deploy.
+  const DeploySpec *deploy = nullptr;
+  if (emit != EmitKind::Ast) {
+    if (!deployName.empty()) {
+      deploy = spec.findDeploy(deployName);
+    } else if (spec.deploys.size() == 1) {
+      deploy = spec.deploys.front().get();
+    } else if (spec.deploys.empty()) {
+      diags.error(llvm::SMLoc(), "'" + inputFile + "' defines no deploy block: nothing to compile");
+    } else {
+      std::string names;
+      for (const auto &d : spec.deploys)
+        names += (names.empty() ? "" : ", ") + d->name;
+      return usageError("'" + inputFile + "' defines several deploys (" + names + "): choose one with -deploy");
+    }
+    if (!deploy) {
+      diags.printSummary();
+      return ExitInputError;
+    }
+  }
+
+  std::unique_ptr<ir::Plan> plan;
+  if (deploy) {
+    PassManager pm;
+    if (passPipeline.empty()) {
+      pm.addDefaultPipeline();
+    } else {
+      std::string error;
+      if (!pm.parsePipeline(passPipeline, error))
+        return usageError(error);
+    }
+    if (printIRAfterAll)
+      pm.enablePrintIRAfterAll(llvm::errs(), srcMgr);
+    if (timePasses)
+      pm.enableTiming();
+    plan = ir::lowerToPlan(*deploy);
+    PassContext ctx{diags};
+    llvm::LogicalResult result = pm.run(*plan, ctx);
+    if (timePasses)
+      pm.printTimings(llvm::errs());
+    if (llvm::failed(result) || diags.hasErrors()) {
+      diags.printSummary();
+      return ExitInputError;
+    }
   }
 
   std::string error;
@@ -109,12 +169,11 @@ int main(int argc, char **argv) {
     return usageError(error);
   switch (emit) {
   case EmitKind::Ast:
-    printProgram(program, srcMgr, out->os());
+    printSpec(spec, srcMgr, out->os());
     break;
-  }
-  if (diags.hasErrors()) {
-    diags.printSummary();
-    return ExitInputError;
+  case EmitKind::IR:
+    ir::printPlan(*plan, out->os(), srcMgr);
+    break;
   }
   if (!out->commit(error))
     return usageError(error);

@@ -35,7 +35,7 @@ enum class FrontendStatus {
 
 struct FrontendResult {
   FrontendStatus status = FrontendStatus::Ok;
-  std::unique_ptr<Program> program; ///< Set when parsing succeeded, even if Sema reported errors.
+  std::unique_ptr<Spec> spec; ///< Set when parsing succeeded, even if Sema reported errors.
 };
 
 /// Load \p path (or "-" for standard input) and everything it imports, parse and check.
@@ -45,7 +45,7 @@ FrontendResult runFrontend(llvm::StringRef path, const FrontendOptions &options,
 llvm::ArrayRef<std::pair<llvm::StringRef, llvm::StringRef>> bundledLibrary();
 
 /// -emit=ast: every module with locations and evaluated values, then each deploy with its derived values.
-void printProgram(const Program &program, const llvm::SourceMgr &srcMgr, llvm::raw_ostream &os);
+void printSpec(const Spec &spec, const llvm::SourceMgr &srcMgr, llvm::raw_ostream &os);
 
 } // namespace moec
 

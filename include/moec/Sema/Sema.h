@@ -27,7 +27,7 @@ namespace moec {
 
 /// Everything one compilation knows about its input: the modules (the main file first, then its imports in the
 /// order they were first reached) and the checked definitions, each in definition order.
-class Program {
+class Spec {
 public:
   std::vector<std::unique_ptr<Module>> modules;
   std::vector<std::unique_ptr<GpuSpec>> gpus;
@@ -42,8 +42,8 @@ public:
   const DeploySpec *findDeploy(llvm::StringRef name) const;
 };
 
-/// Check \p program's modules and fill in its definitions. Returns false when any error was reported.
-bool runSema(Program &program, DiagEngine &diags);
+/// Check \p spec's modules and fill in its definitions. Returns false when any error was reported.
+bool runSema(Spec &spec, DiagEngine &diags);
 
 /// Evaluate the `require` constraints of \p deploy's strategy against the deploy's values, reporting each one
 /// that does not hold (with the values that made it fail). \p extra adds or overrides named values (the plan

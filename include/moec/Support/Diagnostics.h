@@ -16,6 +16,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,9 @@ private:
   bool sorting = false;
   /// While sorting: each held diagnostic with the notes that follow it.
   std::vector<std::vector<Diagnostic>> held;
+  /// Errors and warnings already reported, by location and text: one problem found twice is reported once.
+  std::set<std::pair<const char *, std::string>> seen;
+  bool dropping = false;
 
   void emit(const Diagnostic &d);
 };

@@ -1,0 +1,249 @@
+//===- Plan.h - The moec Plan IR --------------------------------*- C++ -*-===//
+//
+// The one data structure every pass and backend reads: devices, process groups, pipeline stages, the layer
+// programs (operators with tensors, shapes, FLOPs and bytes), communication, and the expert placement table.
+//
+// The IR is in SPMD form: ranks that run the same program share it. There is one program per layer kind (dense,
+// MoE), shared by every layer of that kind on every rank; the embedding and the LM head, when the model has a
+// vocabulary, are programs of the first and last pipeline stage. What differs between MoE layers (which expert
+// lives where, and so the traffic of dispatch and combine) is kept per layer beside the programs. The
+// per-device form is produced on demand by `unroll` (Unroll.h), for the views that need it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_IR_PLAN_H
+#define MOEC_IR_PLAN_H
+
+#include "moec/Sema/Parallel.h"
+#include "moec/Sema/Spec.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/SMLoc.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moec::ir {
+
+struct Device {
+  int64_t rank;
+  int64_t node;
+  int64_t localGpu;
+  Coords coords;
+};
+
+enum class GroupKind {
+  TP,          ///< tensor parallel: splits heads and expert FFNs
+  EP,          ///< expert parallel: the ranks that share one MoE layer's experts
+  DP,          ///< expert data parallel: the replicas of one expert slot across EP groups
+  PP,          ///< pipeline: the stages one micro-batch flows through
+  AttentionDP, ///< attention data parallel: dp * ep groups of tp ranks that each run attention on their batch
+};
+llvm::StringRef spell(GroupKind kind);
+
+struct ProcessGroup {
+  GroupKind kind;
+  int64_t index;
+  std::vector<int64_t> ranks;
+};
+
+struct Stage {
+  int64_t index;
+  int64_t firstLayer;
+  int64_t numLayers;
+};
+
+enum class LayerKind { Dense, MoE };
+
+/// A dimension of a tensor shape, with its meaning: `batch`, `seq`, `hidden`, `heads`, ...
+struct ShapeDim {
+  llvm::StringRef name;
+  int64_t size;
+};
+
+struct Tensor {
+  unsigned id;
+  std::string name;
+  llvm::SmallVector<ShapeDim, 4> shape; ///< Empty until shape inference.
+  Precision dtype = Precision::BF16;
+  unsigned producer = ~0u; ///< Op id, or ~0u for the program's input.
+  /// A partial sum of a row-parallel projection: each TP rank holds a part; an all-reduce makes it whole.
+  bool partial = false;
+
+  int64_t numElements() const;
+  double bytes() const { return double(numElements()) * bytesPerElement(dtype); }
+  bool hasShape() const { return !shape.empty(); }
+};
+
+enum class OpKind {
+  Embedding,
+  LayerNorm,
+  Linear,  ///< a projection (GEMM with a weight matrix)
+  Rope,
+  Scale,
+  Matmul,  ///< activation x activation (QK^T, attention x V)
+  Softmax,
+  Dropout,
+  Activation,
+  Add,     ///< the residual connection
+  Gate,    ///< the router's scores
+  TopK,
+  WeightedSum,
+  // Communication
+  Dispatch,
+  Combine,
+  AllReduce,
+  Send,
+  Recv,
+};
+llvm::StringRef spell(OpKind kind);
+
+/// How an op is drawn and counted: compute (rectangles), communication (ellipses), routing and aggregation
+/// (parallelograms).
+enum class OpClass { Compute, Communication, Routing };
+OpClass classify(OpKind kind);
+
+/// Where an op runs inside its stage. `Rank` ops run on every rank of the stage on that rank's own micro-batch;
+/// `Expert` ops run once for each expert slot a rank holds, on the tokens routed to it.
+enum class OpSite { Rank, Expert };
+
+enum class Collective { AllToAll, AllReduce, SendRecv };
+llvm::StringRef spell(Collective c);
+
+/// The communication an op performs, filled in by comm-insertion.
+struct CommInfo {
+  Collective collective = Collective::AllToAll;
+  GroupKind group = GroupKind::EP;
+  double bytesPerRank = 0; ///< What one rank sends (all-to-all, send) or reduces (all-reduce), expected value.
+};
+
+struct Op {
+  unsigned id;
+  OpKind kind;
+  std::string name; ///< `q_proj`, `expert_fc1`, ...
+  OpSite site = OpSite::Rank;
+  llvm::SmallVector<unsigned, 3> inputs;
+  llvm::SmallVector<unsigned, 1> outputs;
+  double flops = 0;       ///< per instance
+  double bytes = 0;       ///< bytes moved to and from memory per instance (weights and activations)
+  double weightBytes = 0; ///< of which weights, per rank
+  std::optional<CommInfo> comm;
+  llvm::SMLoc loc; ///< The declaration this op comes from.
+  std::string detail; ///< For activations: the function; for Linear: "column" or "row" parallel.
+};
+
+/// The ops of one layer kind, in a topological order, with their tensors.
+struct Program {
+  std::string name;
+  std::vector<Op> ops;
+  std::vector<Tensor> tensors;
+  unsigned input = 0;  ///< Tensor id of the program's input.
+  unsigned output = 0; ///< Tensor id of its output.
+
+  Tensor &addTensor(std::string name, unsigned producer);
+  Op &addOp(OpKind kind, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
+            OpSite site = OpSite::Rank);
+  /// Add an op with one output tensor named after the op; returns the output's id.
+  unsigned add(OpKind kind, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
+               OpSite site = OpSite::Rank);
+  const Op *findOp(llvm::StringRef name) const;
+  /// Insert an op that reads \p inputs (the first is the tensor it intercepts) and produces one new tensor;
+  /// the consumers of the intercepted tensor for which \p redirect holds read the new tensor instead. The op is
+  /// placed right after the last producer of its inputs, so the op list stays in topological order; op ids are
+  /// renumbered to their positions. Returns the new tensor's id.
+  unsigned insertOp(OpKind kind, std::string name, OpSite site, llvm::SMLoc loc, llvm::ArrayRef<unsigned> inputs,
+                    llvm::function_ref<bool(const Op &)> redirect);
+};
+
+/// Placement of one MoE layer inside an EP group (identical in every EP group): each expert's replicas as
+/// positions 0..ep-1 in the group, replica 0 the primary copy.
+struct LayerPlacement {
+  int64_t layer;
+  std::vector<llvm::SmallVector<int32_t, 2>> replicas; ///< [expert] -> positions
+  /// Experts held by each position, in slot order.
+  std::vector<llvm::SmallVector<int32_t, 2>> slots() const;
+  bool operator==(const LayerPlacement &other) const { return replicas == other.replicas; }
+};
+
+struct Placement {
+  PlacementPolicy policy = PlacementPolicy::Contiguous;
+  std::string explanation;            ///< What the policy did, for the report.
+  std::vector<LayerPlacement> layers; ///< One per MoE layer, in layer order.
+
+  const LayerPlacement *forLayer(int64_t layer) const;
+};
+
+/// Traffic of one MoE layer's dispatch (combine mirrors it), computed by comm-insertion from the placement under
+/// uniform routing: each token picks top_k distinct experts uniformly, and an expert's tokens are shared evenly
+/// by its replicas.
+struct LayerTraffic {
+  int64_t layer;
+  std::vector<double> share;  ///< [position] fraction of an EP group's token-expert assignments it receives
+  double sendBytesMax = 0;    ///< the most any rank sends in dispatch
+  double nvlinkBytesMax = 0;  ///< ... of which inside its node
+  double networkBytesMax = 0; ///< ... of which to other nodes
+  double recvBytesMax = 0;    ///< the most any rank receives
+  double expectedNodes = 0;   ///< distinct nodes a token's experts live on
+  double expectedRemoteNodes = 0;
+
+  bool sameAs(const LayerTraffic &o) const {
+    return share == o.share && sendBytesMax == o.sendBytesMax && expectedNodes == o.expectedNodes;
+  }
+};
+
+struct Plan {
+  const DeploySpec *deploy = nullptr;
+  RankLayout layout;
+  std::vector<Device> devices;
+  std::vector<ProcessGroup> groups;
+  std::vector<Stage> stages;
+  std::vector<LayerKind> layerKinds; ///< [layer]
+  std::vector<int64_t> layerStage;   ///< [layer]
+  Program dense, moe;
+  std::optional<Program> prologue, epilogue; ///< embedding / LM head, when the model has a vocabulary
+  std::optional<Program> boundary;           ///< send/recv between pipeline stages, when pp > 1
+  Placement placement;
+  std::vector<LayerTraffic> traffic;
+
+  // What the pipeline has done so far; the verifier checks the invariants that hold at each point.
+  bool placed = false;
+  bool shaped = false;
+  bool communicated = false;
+
+  explicit Plan(const DeploySpec &d);
+
+  const ModelSpec &model() const { return *deploy->model; }
+  const ClusterSpec &cluster() const { return *deploy->cluster; }
+  const StrategySpec &strategy() const { return *deploy->strategy; }
+  const WorkloadSpec &workload() const { return *deploy->workload; }
+
+  int64_t ep() const { return strategy().ep; }
+  /// Tokens one attention group processes: micro_batch * seq in prefill, micro_batch in decode.
+  int64_t tokensPerRank() const;
+  /// The ranks of EP group \p index.
+  const ProcessGroup &group(GroupKind kind, int64_t index) const;
+  std::vector<const ProcessGroup *> groupsOf(GroupKind kind) const;
+  int64_t numMoeLayers() const { return int64_t(placement.layers.size()); }
+
+  /// Every program with the layers it serves, for printers and passes.
+  std::vector<Program *> programs();
+  std::vector<const Program *> programs() const;
+};
+
+/// Build the unplaced, unshaped plan of \p deploy: devices, groups, stages, and the compute ops of every
+/// program (communication is inserted by the comm-insertion pass).
+std::unique_ptr<Plan> lowerToPlan(const DeploySpec &deploy);
+
+/// Print the textual IR (docs/ir.md).
+void printPlan(const Plan &plan, llvm::raw_ostream &os, const llvm::SourceMgr &srcMgr);
+
+/// "[0..63]", "[0, 64]", "[0..7, 16..23]": a sorted rank list with runs collapsed.
+std::string formatRanks(llvm::ArrayRef<int64_t> ranks);
+
+} // namespace moec::ir
+
+#endif // MOEC_IR_PLAN_H

@@ -1,0 +1,90 @@
+//===- Pass.h - Passes over the Plan IR and their manager -------*- C++ -*-===//
+//
+// A pass is one class in one file, with a name, a factory and a doc comment that states its algorithm. The
+// PassManager runs a pipeline, verifies the plan after every pass, and can print the IR after each pass
+// (-print-ir-after-all) and time them (-time-passes).
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_TRANSFORMS_PASS_H
+#define MOEC_TRANSFORMS_PASS_H
+
+#include "moec/IR/Plan.h"
+#include "moec/Support/Diagnostics.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/LogicalResult.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace moec {
+
+struct PassContext {
+  DiagEngine &diags;
+};
+
+class Pass {
+public:
+  virtual ~Pass() = default;
+  virtual llvm::StringRef getName() const = 0;
+  virtual llvm::LogicalResult run(ir::Plan &plan, PassContext &ctx) = 0;
+};
+
+std::unique_ptr<Pass> createExpertPlacementPass();
+std::unique_ptr<Pass> createShapeInferencePass();
+std::unique_ptr<Pass> createCommInsertionPass();
+std::unique_ptr<Pass> createVerifyPass();
+
+struct PassInfo {
+  llvm::StringRef name;
+  llvm::StringRef description;
+  std::function<std::unique_ptr<Pass>()> create;
+  bool testOnly; ///< Passes that break a plan on purpose, for the verifier's tests.
+};
+
+/// Every pass -passes= accepts, the pipeline's first.
+llvm::ArrayRef<PassInfo> registeredPasses();
+
+class PassManager {
+public:
+  void addPass(std::unique_ptr<Pass> pass) { passes.push_back(std::move(pass)); }
+  /// Print the IR after each pass to \p os.
+  void enablePrintIRAfterAll(llvm::raw_ostream &os, const llvm::SourceMgr &srcMgr) {
+    printStream = &os;
+    printSrcMgr = &srcMgr;
+  }
+  /// Collect wall time and peak memory per pass; printTimings() prints the table.
+  void enableTiming() { timing = true; }
+  void printTimings(llvm::raw_ostream &os) const;
+
+  /// Run every pass, verifying the plan after each; stop at the first failure.
+  llvm::LogicalResult run(ir::Plan &plan, PassContext &ctx);
+
+  /// Add the passes named in \p pipeline ("a,b,c"). False with \p error set for an unknown name.
+  bool parsePipeline(llvm::StringRef pipeline, std::string &error);
+  /// expert-placement, shape-inference, comm-insertion, verify.
+  void addDefaultPipeline();
+
+private:
+  struct Timing {
+    std::string name;
+    double seconds;
+    size_t peakBytes;
+  };
+  std::vector<std::unique_ptr<Pass>> passes;
+  llvm::raw_ostream *printStream = nullptr;
+  const llvm::SourceMgr *printSrcMgr = nullptr;
+  bool timing = false;
+  std::vector<Timing> timings;
+};
+
+/// Check the plan's invariants that hold at its stage of the pipeline (docs/ir.md lists them); report each
+/// violation as a located diagnostic.
+llvm::LogicalResult verifyPlan(const ir::Plan &plan, DiagEngine &diags);
+
+} // namespace moec
+
+#endif // MOEC_TRANSFORMS_PASS_H

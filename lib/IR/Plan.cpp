@@ -1,0 +1,257 @@
+//===- Plan.cpp - The moec Plan IR ----------------------------------------===//
+#include "moec/IR/Plan.h"
+
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace moec;
+using namespace moec::ir;
+
+llvm::StringRef ir::spell(GroupKind kind) {
+  switch (kind) {
+  case GroupKind::TP:
+    return "tp";
+  case GroupKind::EP:
+    return "ep";
+  case GroupKind::DP:
+    return "dp";
+  case GroupKind::PP:
+    return "pp";
+  case GroupKind::AttentionDP:
+    return "attention_dp";
+  }
+  llvm_unreachable("unknown group kind");
+}
+
+llvm::StringRef ir::spell(OpKind kind) {
+  switch (kind) {
+  case OpKind::Embedding:
+    return "embedding";
+  case OpKind::LayerNorm:
+    return "layer_norm";
+  case OpKind::Linear:
+    return "linear";
+  case OpKind::Rope:
+    return "rope";
+  case OpKind::Scale:
+    return "scale";
+  case OpKind::Matmul:
+    return "matmul";
+  case OpKind::Softmax:
+    return "softmax";
+  case OpKind::Dropout:
+    return "dropout";
+  case OpKind::Activation:
+    return "activation";
+  case OpKind::Add:
+    return "add";
+  case OpKind::Gate:
+    return "gate";
+  case OpKind::TopK:
+    return "top_k";
+  case OpKind::WeightedSum:
+    return "weighted_sum";
+  case OpKind::Dispatch:
+    return "dispatch";
+  case OpKind::Combine:
+    return "combine";
+  case OpKind::AllReduce:
+    return "all_reduce";
+  case OpKind::Send:
+    return "send";
+  case OpKind::Recv:
+    return "recv";
+  }
+  llvm_unreachable("unknown op kind");
+}
+
+OpClass ir::classify(OpKind kind) {
+  switch (kind) {
+  case OpKind::Dispatch:
+  case OpKind::Combine:
+  case OpKind::AllReduce:
+  case OpKind::Send:
+  case OpKind::Recv:
+    return OpClass::Communication;
+  case OpKind::Gate:
+  case OpKind::TopK:
+  case OpKind::WeightedSum:
+    return OpClass::Routing;
+  default:
+    return OpClass::Compute;
+  }
+}
+
+llvm::StringRef ir::spell(Collective c) {
+  switch (c) {
+  case Collective::AllToAll:
+    return "all_to_all";
+  case Collective::AllReduce:
+    return "all_reduce";
+  case Collective::SendRecv:
+    return "send_recv";
+  }
+  llvm_unreachable("unknown collective");
+}
+
+int64_t Tensor::numElements() const {
+  int64_t n = 1;
+  for (const ShapeDim &d : shape)
+    n *= d.size;
+  return shape.empty() ? 0 : n;
+}
+
+Tensor &Program::addTensor(std::string name, unsigned producer) {
+  Tensor t;
+  t.id = unsigned(tensors.size());
+  t.name = std::move(name);
+  t.producer = producer;
+  tensors.push_back(std::move(t));
+  return tensors.back();
+}
+
+Op &Program::addOp(OpKind kind, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc, OpSite site) {
+  Op op;
+  op.id = unsigned(ops.size());
+  op.kind = kind;
+  op.name = std::move(name);
+  op.site = site;
+  op.inputs.assign(inputs.begin(), inputs.end());
+  op.loc = loc;
+  ops.push_back(std::move(op));
+  return ops.back();
+}
+
+unsigned Program::add(OpKind kind, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
+                      OpSite site) {
+  Op &op = addOp(kind, name, inputs, loc, site);
+  unsigned opId = op.id;
+  unsigned out = addTensor(std::move(name), opId).id;
+  ops[opId].outputs.push_back(out);
+  return out;
+}
+
+const Op *Program::findOp(llvm::StringRef name) const {
+  for (const Op &op : ops)
+    if (op.name == name)
+      return &op;
+  return nullptr;
+}
+
+unsigned Program::insertOp(OpKind kind, std::string name, OpSite site, llvm::SMLoc loc,
+                           llvm::ArrayRef<unsigned> inputs, llvm::function_ref<bool(const Op &)> redirect) {
+  size_t position = 0;
+  for (unsigned in : inputs)
+    if (tensors[in].producer != ~0u)
+      position = std::max<size_t>(position, tensors[in].producer + 1);
+  unsigned intercepted = inputs.front();
+  unsigned out = unsigned(tensors.size());
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (redirect(ops[i]))
+      for (unsigned &in : ops[i].inputs)
+        if (in == intercepted) {
+          assert(i >= position && "a redirected consumer precedes the new op's inputs");
+          in = out;
+        }
+  Op op;
+  op.kind = kind;
+  op.name = name;
+  op.site = site;
+  op.inputs.assign(inputs.begin(), inputs.end());
+  op.outputs.push_back(out);
+  op.loc = loc;
+  ops.insert(ops.begin() + position, std::move(op));
+  Tensor t;
+  t.id = out;
+  t.name = std::move(name);
+  t.dtype = tensors[intercepted].dtype;
+  tensors.push_back(std::move(t));
+  if (output == intercepted && redirect(ops[position]))
+    output = out;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    ops[i].id = unsigned(i);
+    for (unsigned o : ops[i].outputs)
+      tensors[o].producer = unsigned(i);
+  }
+  return out;
+}
+
+std::vector<llvm::SmallVector<int32_t, 2>> LayerPlacement::slots() const {
+  int32_t positions = 0;
+  for (const auto &r : replicas)
+    for (int32_t p : r)
+      positions = std::max(positions, p + 1);
+  std::vector<llvm::SmallVector<int32_t, 2>> out(positions);
+  for (size_t e = 0; e < replicas.size(); ++e)
+    for (int32_t p : replicas[e])
+      out[p].push_back(int32_t(e));
+  return out;
+}
+
+const LayerPlacement *Placement::forLayer(int64_t layer) const {
+  for (const LayerPlacement &lp : layers)
+    if (lp.layer == layer)
+      return &lp;
+  return nullptr;
+}
+
+Plan::Plan(const DeploySpec &d) : deploy(&d), layout(*d.strategy) {}
+
+int64_t Plan::tokensPerRank() const {
+  const WorkloadSpec &w = workload();
+  return w.phase == Phase::Prefill ? w.microBatch * w.seq : w.microBatch;
+}
+
+const ProcessGroup &Plan::group(GroupKind kind, int64_t index) const {
+  for (const ProcessGroup &g : groups)
+    if (g.kind == kind && g.index == index)
+      return g;
+  llvm_unreachable("no such group");
+}
+
+std::vector<const ProcessGroup *> Plan::groupsOf(GroupKind kind) const {
+  std::vector<const ProcessGroup *> out;
+  for (const ProcessGroup &g : groups)
+    if (g.kind == kind)
+      out.push_back(&g);
+  return out;
+}
+
+std::vector<Program *> Plan::programs() {
+  std::vector<Program *> out;
+  if (prologue)
+    out.push_back(&*prologue);
+  if (!dense.ops.empty())
+    out.push_back(&dense);
+  if (!moe.ops.empty())
+    out.push_back(&moe);
+  if (epilogue)
+    out.push_back(&*epilogue);
+  if (boundary)
+    out.push_back(&*boundary);
+  return out;
+}
+
+std::vector<const Program *> Plan::programs() const {
+  std::vector<const Program *> out;
+  for (Program *p : const_cast<Plan *>(this)->programs())
+    out.push_back(p);
+  return out;
+}
+
+std::string ir::formatRanks(llvm::ArrayRef<int64_t> ranks) {
+  std::string out = "[";
+  for (size_t i = 0; i < ranks.size();) {
+    size_t j = i;
+    while (j + 1 < ranks.size() && ranks[j + 1] == ranks[j] + 1)
+      ++j;
+    if (i != 0)
+      out += ", ";
+    out += std::to_string(ranks[i]);
+    if (j > i + 1)
+      out += ".." + std::to_string(ranks[j]);
+    else if (j == i + 1)
+      out += ", " + std::to_string(ranks[j]);
+    i = j + 1;
+  }
+  return out + "]";
+}

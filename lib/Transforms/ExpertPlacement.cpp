@@ -1,0 +1,300 @@
+//===- ExpertPlacement.cpp - Place expert replicas on the ranks of an EP group -===//
+//
+// The expert-placement pass fills the placement table: for every MoE layer, the position (0..ep-1) inside an EP
+// group of each replica of each expert. Every EP group uses the same table (its position p is the group's p-th
+// rank). Algorithm:
+//   1. Replica counts: every expert has one primary copy; `redundant_experts` extra replicas go to experts
+//      0, 1, 2, ... in turn (no load is known). An expert may not need more replicas than there are positions.
+//   2. Slots: the primaries in expert order, then the extra replicas round by round; each position holds at most
+//      experts_per_gpu = ceil(slots / ep) of them.
+//   3. Each slot goes to the position its policy prefers, or, when that position is full or already holds the
+//      expert, to the next position that is neither (so no position ever holds two replicas of one expert):
+//        contiguous      slot s -> floor(s * ep / slots)
+//        round_robin     slot s -> s mod ep
+//        topology_aware  with route_groups: each group of experts on one node of the EP group (or a run of
+//                        nodes, when there are fewer groups than nodes), so that a token routed to a few groups
+//                        reaches few nodes; without: consecutive experts on consecutive nodes, so that a token's
+//                        experts spread evenly; extra replicas on the node after their primary's. Inside a node,
+//                        positions are used in turn.
+//        explicit        read from `placement_file` (CSV `layer,expert,replica,rank`, as -emit=placement writes).
+//   4. Layers: the first three policies give every MoE layer the same table.
+// Load-aware placement (measured loads, `expert_load`) plugs in as one more policy that fills the same table.
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Support/Csv.h"
+#include "moec/Transforms/Pass.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+#include <map>
+
+using namespace moec;
+using namespace moec::ir;
+
+namespace {
+
+/// Positions with a slot limit, filled one replica at a time.
+class Assigner {
+public:
+  Assigner(int64_t positions, int64_t capacity, int64_t experts)
+      : capacity(capacity), held(positions), replicas(experts) {}
+
+  /// Put a replica of \p expert on \p preferred or the next position with room that does not hold it yet.
+  bool place(int32_t expert, int64_t preferred) {
+    int64_t n = int64_t(held.size());
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t p = (preferred + i) % n;
+      if (int64_t(held[p].size()) < capacity && !llvm::is_contained(held[p], expert)) {
+        held[p].push_back(expert);
+        replicas[expert].push_back(int32_t(p));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  int64_t load(int64_t p) const { return int64_t(held[p].size()); }
+  std::vector<llvm::SmallVector<int32_t, 2>> take() { return std::move(replicas); }
+
+private:
+  int64_t capacity;
+  std::vector<llvm::SmallVector<int32_t, 2>> held;
+  std::vector<llvm::SmallVector<int32_t, 2>> replicas;
+};
+
+class ExpertPlacementPass : public Pass {
+public:
+  llvm::StringRef getName() const override { return "expert-placement"; }
+
+  llvm::LogicalResult run(Plan &plan, PassContext &ctx) override {
+    const StrategySpec &s = plan.strategy();
+    const ModelSpec &m = plan.model();
+    DiagEngine &diags = ctx.diags;
+    int64_t experts = m.moe.experts, ep = s.ep, slots = experts + s.redundantExperts;
+    int64_t maxReplicas = 1 + (s.redundantExperts + experts - 1) / experts;
+    if (maxReplicas > ep) {
+      diags.error(s.locOf("redundant_experts"),
+                  "redundant_experts = " + std::to_string(s.redundantExperts) + " gives expert 0 " +
+                      std::to_string(maxReplicas) + " replicas, more than the " + std::to_string(ep) +
+                      " GPUs of an EP group: two replicas of one expert on one GPU serve nothing");
+      return llvm::failure();
+    }
+    plan.placement = Placement();
+    plan.placement.policy = s.placement;
+
+    std::vector<int64_t> moeLayers;
+    for (int64_t l = 0; l < m.layers; ++l)
+      if (m.isMoeLayer(l))
+        moeLayers.push_back(l);
+
+    if (s.placement == PlacementPolicy::Explicit) {
+      if (llvm::failed(readExplicit(plan, moeLayers, diags)))
+        return llvm::failure();
+      plan.placed = true;
+      return llvm::success();
+    }
+
+    // Slot order: primaries, then extra replicas round by round.
+    std::vector<int32_t> slotExpert;
+    slotExpert.reserve(slots);
+    for (int64_t e = 0; e < experts; ++e)
+      slotExpert.push_back(int32_t(e));
+    for (int64_t r = 0; r < s.redundantExperts; ++r)
+      slotExpert.push_back(int32_t(r % experts));
+
+    int64_t capacity = (slots + ep - 1) / ep;
+    Assigner assigner(ep, capacity, experts);
+    std::vector<int64_t> preferred = preferredPositions(plan, slotExpert);
+    for (size_t i = 0; i < slotExpert.size(); ++i) {
+      if (!assigner.place(slotExpert[i], preferred[i])) {
+        diags.error(s.locOf("placement"), "cannot place replica " + std::to_string(i) + " of expert " +
+                                              std::to_string(slotExpert[i]) + ": every GPU of the EP group is full");
+        return llvm::failure();
+      }
+    }
+    LayerPlacement table{0, assigner.take()};
+    for (int64_t l : moeLayers) {
+      table.layer = l;
+      plan.placement.layers.push_back(table);
+    }
+    plan.placed = true;
+    return llvm::success();
+  }
+
+private:
+  std::vector<int64_t> preferredPositions(Plan &plan, llvm::ArrayRef<int32_t> slotExpert) {
+    const StrategySpec &s = plan.strategy();
+    const MoeSpec &moe = plan.model().moe;
+    int64_t ep = s.ep, slots = int64_t(slotExpert.size()), experts = moe.experts;
+    std::vector<int64_t> out(slots);
+    switch (s.placement) {
+    case PlacementPolicy::Contiguous:
+      for (int64_t i = 0; i < slots; ++i)
+        out[i] = i * ep / slots;
+      plan.placement.explanation = "slot s on position floor(s * " + std::to_string(ep) + " / " +
+                                   std::to_string(slots) + "): experts in order, in blocks of consecutive GPUs";
+      return out;
+    case PlacementPolicy::RoundRobin:
+      for (int64_t i = 0; i < slots; ++i)
+        out[i] = i % ep;
+      plan.placement.explanation = "slot s on position s mod " + std::to_string(ep);
+      return out;
+    case PlacementPolicy::Explicit:
+      llvm_unreachable("explicit placement is read, not computed");
+    case PlacementPolicy::TopologyAware:
+      break;
+    }
+
+    // The nodes of the EP group, each with its positions in order.
+    const ProcessGroup &group = plan.group(GroupKind::EP, 0);
+    llvm::SmallDenseMap<int64_t, unsigned> nodeIndex;
+    std::vector<std::vector<int64_t>> nodes;
+    for (int64_t p = 0; p < ep; ++p) {
+      int64_t node = plan.devices[group.ranks[p]].node;
+      auto [it, inserted] = nodeIndex.try_emplace(node, unsigned(nodes.size()));
+      if (inserted)
+        nodes.emplace_back();
+      nodes[it->second].push_back(p);
+    }
+    int64_t n = int64_t(nodes.size());
+    std::vector<int64_t> filled(n, 0);
+    auto onNode = [&](int64_t node) { return nodes[node][filled[node]++ % nodes[node].size()]; };
+
+    std::vector<int64_t> primaryNode(experts);
+    int64_t groups = moe.routeGroups;
+    for (int64_t e = 0; e < experts; ++e) {
+      if (groups > 0) {
+        int64_t perGroup = experts / groups, g = e / perGroup, within = e % perGroup;
+        if (groups >= n) {
+          primaryNode[e] = g * n / groups;
+        } else {
+          int64_t first = g * n / groups, span = (g + 1) * n / groups - first;
+          primaryNode[e] = first + within % span;
+        }
+      } else {
+        primaryNode[e] = e % n;
+      }
+    }
+    for (int64_t i = 0; i < slots; ++i) {
+      int32_t e = slotExpert[i];
+      int64_t round = i / experts; // 0 for the primary
+      out[i] = onNode((primaryNode[e] + round) % n);
+    }
+    std::string nodesText = std::to_string(n) + (n == 1 ? " node" : " nodes");
+    if (groups > 0)
+      plan.placement.explanation = std::to_string(groups) + " route groups of " +
+                                   std::to_string(experts / groups) + " experts, each group kept on " +
+                                   (groups >= n ? "one" : "its own run") + " of the EP group's " + nodesText +
+                                   ", so a token limited to few groups reaches few nodes";
+    else
+      plan.placement.explanation = "no route groups declared: consecutive experts on consecutive nodes of the EP "
+                                   "group's " + nodesText + " (expert e on node e mod " + std::to_string(n) +
+                                   "), spreading each token's experts evenly";
+    if (s.redundantExperts > 0)
+      plan.placement.explanation += "; extra replicas on the node after their primary's";
+    return out;
+  }
+
+  llvm::LogicalResult readExplicit(Plan &plan, llvm::ArrayRef<int64_t> moeLayers, DiagEngine &diags) {
+    const StrategySpec &s = plan.strategy();
+    const ModelSpec &m = plan.model();
+    static const llvm::StringRef header[] = {"layer", "expert", "replica", "rank"};
+    std::optional<CsvFile> file =
+        readCsv(s.placementFile, plan.deploy->sourcePath, header, s.locOf("placement_file"), diags);
+    if (!file)
+      return llvm::failure();
+    int64_t experts = m.moe.experts, ep = s.ep, slots = experts + s.redundantExperts;
+    std::map<int64_t, std::vector<std::map<int64_t, std::pair<int32_t, llvm::SMLoc>>>> layers;
+    for (int64_t l : moeLayers)
+      layers[l].resize(experts);
+    bool ok = true;
+    for (const CsvRow &row : file->rows) {
+      std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
+      std::optional<int64_t> expert = parseCount(row.fields[1], "expert", diags);
+      std::optional<int64_t> replica = parseCount(row.fields[2], "replica", diags);
+      std::optional<int64_t> rank = parseCount(row.fields[3], "rank", diags);
+      if (!layer || !expert || !replica || !rank) {
+        ok = false;
+        continue;
+      }
+      auto it = layers.find(*layer);
+      if (it == layers.end()) {
+        diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" +
+                                           m.name + "' (MoE layers are " + std::to_string(m.denseLayers) + ".." +
+                                           std::to_string(m.layers - 1) + ")");
+        ok = false;
+        continue;
+      }
+      if (*expert >= experts) {
+        diags.error(row.fields[1].loc, "expert " + std::to_string(*expert) + " does not exist; model '" + m.name +
+                                           "' has " + std::to_string(experts) + " experts");
+        ok = false;
+        continue;
+      }
+      if (*rank >= ep) {
+        diags.error(row.fields[3].loc, "rank " + std::to_string(*rank) + " is outside the EP group (0.." +
+                                           std::to_string(ep - 1) + ")");
+        ok = false;
+        continue;
+      }
+      auto [slot, inserted] =
+          it->second[*expert].try_emplace(*replica, std::pair{int32_t(*rank), row.loc});
+      if (!inserted) {
+        diags.error(row.loc, "replica " + std::to_string(*replica) + " of expert " + std::to_string(*expert) +
+                                 " in layer " + std::to_string(*layer) + " is placed twice");
+        diags.note(slot->second.second, "first placed here");
+        ok = false;
+      }
+    }
+    if (!ok)
+      return llvm::failure();
+
+    // Every expert needs replicas 0..n-1, and the layer as many slots as the strategy declares; the verifier
+    // checks the rest (one replica per GPU, slot limits) after the pass.
+    for (auto &[layer, table] : layers) {
+      LayerPlacement lp{layer, {}};
+      int64_t count = 0;
+      for (int64_t e = 0; e < experts; ++e) {
+        const auto &reps = table[e];
+        if (reps.empty()) {
+          diags.error(file->loc, "layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
+                                     " has no replica in '" + s.placementFile + "'");
+          ok = false;
+          continue;
+        }
+        llvm::SmallVector<int32_t, 2> positions;
+        int64_t expected = 0;
+        for (const auto &[replica, where] : reps) {
+          if (replica != expected) {
+            diags.error(where.second, "layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
+                                          " has replica " + std::to_string(replica) + " but no replica " +
+                                          std::to_string(expected));
+            ok = false;
+            break;
+          }
+          positions.push_back(where.first);
+          ++expected;
+        }
+        count += int64_t(reps.size());
+        lp.replicas.push_back(std::move(positions));
+      }
+      if (ok && count != slots) {
+        diags.error(file->loc, "layer " + std::to_string(layer) + " places " + std::to_string(count) +
+                                   " replicas, but the strategy has " + std::to_string(experts) + " experts + " +
+                                   std::to_string(s.redundantExperts) + " redundant = " + std::to_string(slots) +
+                                   " slots");
+        diags.note(s.locOf("placement_file"), "placement file named here");
+        ok = false;
+      }
+      plan.placement.layers.push_back(std::move(lp));
+      if (diags.getNumErrors() > 50)
+        break;
+    }
+    plan.placement.explanation = "read from '" + s.placementFile + "'";
+    return llvm::success(ok);
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> moec::createExpertPlacementPass() { return std::make_unique<ExpertPlacementPass>(); }

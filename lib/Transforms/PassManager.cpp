@@ -1,0 +1,106 @@
+//===- PassManager.cpp - Running, verifying, printing and timing passes ---===//
+#include "moec/Transforms/Pass.h"
+#include "TestPasses.h"
+
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include "fmt/format.h"
+
+#include <chrono>
+#include <sys/resource.h>
+
+using namespace moec;
+
+llvm::ArrayRef<PassInfo> moec::registeredPasses() {
+  static const PassInfo passes[] = {
+      {"expert-placement", "place every expert replica of every MoE layer on a rank of its EP group",
+       createExpertPlacementPass, false},
+      {"shape-inference", "infer every tensor's shape and every op's FLOPs and bytes", createShapeInferencePass,
+       false},
+      {"comm-insertion", "insert dispatch, combine, all-reduce and send/recv, with their traffic",
+       createCommInsertionPass, false},
+      {"verify", "check every invariant of the final plan and the strategy's require constraints",
+       createVerifyPass, false},
+      {"test-break-shape", "(test) give one tensor a wrong shape", createTestBreakShapePass, true},
+      {"test-break-order", "(test) make an op read a tensor produced after it", createTestBreakOrderPass, true},
+      {"test-drop-comm", "(test) remove the combine op, leaving a cross-device edge", createTestDropCommPass, true},
+      {"test-unplace-expert", "(test) remove every replica of expert 1 in the first MoE layer",
+       createTestUnplaceExpertPass, true},
+      {"test-stack-experts", "(test) move every expert of the first MoE layer to position 0",
+       createTestStackExpertsPass, true},
+  };
+  return passes;
+}
+
+bool PassManager::parsePipeline(llvm::StringRef pipeline, std::string &error) {
+  llvm::SmallVector<llvm::StringRef, 8> names;
+  pipeline.split(names, ',', -1, /*KeepEmpty=*/false);
+  if (names.empty()) {
+    error = "empty pass pipeline";
+    return false;
+  }
+  for (llvm::StringRef name : names) {
+    name = name.trim();
+    const PassInfo *found = nullptr;
+    for (const PassInfo &info : registeredPasses())
+      if (info.name == name)
+        found = &info;
+    if (!found) {
+      error = "unknown pass '" + name.str() + "'; the passes are:";
+      for (const PassInfo &info : registeredPasses())
+        if (!info.testOnly)
+          error += " " + info.name.str();
+      return false;
+    }
+    addPass(found->create());
+  }
+  return true;
+}
+
+void PassManager::addDefaultPipeline() {
+  addPass(createExpertPlacementPass());
+  addPass(createShapeInferencePass());
+  addPass(createCommInsertionPass());
+  addPass(createVerifyPass());
+}
+
+static size_t peakRss() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return size_t(usage.ru_maxrss) * 1024;
+}
+
+llvm::LogicalResult PassManager::run(ir::Plan &plan, PassContext &ctx) {
+  for (const auto &pass : passes) {
+    auto start = std::chrono::steady_clock::now();
+    llvm::LogicalResult result = pass->run(plan, ctx);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (timing)
+      timings.push_back({pass->getName().str(), seconds, peakRss()});
+    if (llvm::failed(result))
+      return llvm::failure();
+    // The verifier runs after every pass: a pass that breaks an invariant is caught where it did.
+    if (llvm::failed(verifyPlan(plan, ctx.diags)))
+      return llvm::failure();
+    if (printStream) {
+      *printStream << "// -----// IR after " << pass->getName() << " //----- //\n";
+      printPlan(plan, *printStream, *printSrcMgr);
+    }
+  }
+  return llvm::success();
+}
+
+void PassManager::printTimings(llvm::raw_ostream &os) const {
+  double total = 0;
+  for (const Timing &t : timings)
+    total += t.seconds;
+  os << "===-------------------------------------------------------------------------===\n"
+     << "                         moec pass execution timing report\n"
+     << "===-------------------------------------------------------------------------===\n";
+  os << fmt::format("  Total: {:.4f} s\n\n", total);
+  os << fmt::format("  {:>10}  {:>7}  {:>14}  {}\n", "wall (s)", "share", "peak RSS (MB)", "pass");
+  for (const Timing &t : timings)
+    os << fmt::format("  {:>10.4f}  {:>6.1f}%  {:>14.1f}  {}\n", t.seconds,
+                      total > 0 ? 100 * t.seconds / total : 0.0, double(t.peakBytes) / 1e6, t.name);
+}

@@ -1,0 +1,310 @@
+//===- ShapeInference.cpp - Shapes, FLOPs and bytes of every op ------------===//
+//
+// The shape-inference pass gives every tensor its shape (named dimensions) and every op its FLOPs and bytes.
+// Algorithm:
+//   1. The sizes, per rank: B = micro_batch; S = seq in prefill, 1 in decode; L (keys per query) = S in prefill,
+//      context in decode; heads and KV heads divided by tp (KV heads replicated when tp exceeds them); FFN and
+//      expert hidden sizes divided by tp; T, the tokens one expert receives = ep * B * S * top_k / experts under
+//      uniform routing (each rank of an EP group routes its own micro-batch), or the capacity
+//      ceil(capacity_factor * that) when a capacity factor is declared.
+//   2. Each program's input is [B, S, hidden] (the embedding's, token ids [B, S]).
+//   3. The ops in order (the program is topologically sorted): each op's output shape follows from its name and
+//      its inputs' shapes; each op checks its inputs (equal shapes for a residual add, the contraction dimension
+//      of a matmul, the features a projection expects), and a mismatch is an error at the op's source location.
+//   4. FLOPs: 2 * rows * in * out for a projection, 2 * B * heads * S * L * d for each attention matmul, a few
+//      per element for norms, softmax, activations and adds; bytes: weights read plus activations read and
+//      written. Expert ops count one expert instance; a rank runs experts_per_gpu of them.
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Transforms/Pass.h"
+#include "Shapes.h"
+
+#include "llvm/ADT/StringSwitch.h"
+
+#include <cmath>
+
+using namespace moec;
+using namespace moec::ir;
+
+namespace {
+
+using Shape = llvm::SmallVector<ShapeDim, 4>;
+
+/// The rows of a tensor: the product of its token dimensions.
+int64_t rows(const Tensor &t) {
+  int64_t n = 1;
+  for (const ShapeDim &d : t.shape)
+    if (d.name == "batch" || d.name == "seq" || d.name == "tokens")
+      n *= d.size;
+  return n;
+}
+
+class ShapeInference {
+public:
+  ShapeInference(Plan &plan, DiagEngine &diags) : plan(plan), diags(diags), m(plan.model()) {
+    const StrategySpec &s = plan.strategy();
+    const WorkloadSpec &w = plan.workload();
+    const AttentionSpec &a = m.attention;
+    tp = s.tp;
+    B = w.microBatch;
+    S = w.phase == Phase::Prefill ? w.seq : 1;
+    L = w.phase == Phase::Prefill ? w.seq : w.context;
+    H = m.hidden;
+    heads = a.heads / tp;
+    kvHeads = a.kind == AttentionKind::MLA ? heads : std::max<int64_t>(1, a.kvHeads / tp);
+    headDim = a.headDim;
+    rope = a.ropeHeadDim;
+    qkDim = a.kind == AttentionKind::MLA ? headDim + rope : headDim;
+    ffn = m.mlp ? m.mlp->hidden / tp : 0;
+    expertFfn = m.moe.expertHidden / tp;
+    sharedFfn = m.moe.sharedExperts * m.moe.expertHidden / tp;
+    experts = m.moe.experts;
+    topK = m.moe.topK;
+    double assignments = double(s.ep) * double(B) * double(S) * double(topK);
+    double perExpert = assignments / double(experts);
+    if (m.moe.capacityFactor)
+      perExpert *= *m.moe.capacityFactor;
+    expertTokens = std::max<int64_t>(1, int64_t(std::ceil(perExpert)));
+    vocab = m.vocab / tp;
+    dtype = m.precision;
+  }
+
+  bool run() {
+    bool ok = true;
+    for (Program *p : plan.programs())
+      ok &= runProgram(*p);
+    return ok;
+  }
+
+private:
+  bool runProgram(Program &p) {
+    for (Tensor &t : p.tensors) {
+      t.shape.clear();
+      t.dtype = dtype;
+      t.partial = false;
+    }
+    Tensor &in = p.tensors[p.input];
+    in.shape = p.name == "embedding" ? Shape{{"batch", B}, {"seq", S}} : Shape{{"batch", B}, {"seq", S}, {"hidden", H}};
+    bool ok = true;
+    for (Op &op : p.ops)
+      ok &= inferOp(p, op);
+    return ok;
+  }
+
+  bool mismatch(const Op &op, const std::string &what) {
+    diags.error(op.loc, "shape mismatch in '" + op.name + "': " + what);
+    return false;
+  }
+
+  static std::string str(const Tensor &t) {
+    std::string out = "[";
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      out += (i ? ", " : "") + std::to_string(t.shape[i].size);
+    return out + "]";
+  }
+
+  bool inferOp(Program &p, Op &op) {
+    llvm::SmallVector<Tensor *, 3> ins;
+    for (unsigned i : op.inputs) {
+      ins.push_back(&p.tensors[i]);
+      if (!p.tensors[i].hasShape())
+        return mismatch(op, "input '" + p.tensors[i].name + "' has no shape");
+    }
+    Tensor &out = p.tensors[op.outputs.front()];
+    const Tensor &x = *ins.front();
+    double elemBytes = bytesPerElement(dtype);
+    auto elementwise = [&](double flopsPerElement) {
+      out.shape = x.shape;
+      out.partial = x.partial;
+      op.flops = flopsPerElement * double(x.numElements());
+    };
+
+    switch (op.kind) {
+    case OpKind::Embedding:
+      out.shape = {{"batch", B}, {"seq", S}, {"hidden", H}};
+      op.weightBytes = double(m.vocab) * double(H) * elemBytes / double(tp);
+      break;
+    case OpKind::LayerNorm:
+      elementwise(5);
+      if (op.name == "kv_norm") // MLA normalises the compressed KV; the rotary part goes around it
+        out.shape = {{"batch", B}, {"seq", S}, {"kv_lora", m.attention.kvLoraRank}};
+      op.weightBytes = double(x.shape.back().size) * elemBytes;
+      break;
+    case OpKind::Linear: {
+      Shape shape;
+      for (const ShapeDim &d : x.shape)
+        if (d.name == "batch" || d.name == "seq" || d.name == "tokens")
+          shape.push_back(d);
+      for (const ShapeDim &d : linearOutput(op))
+        shape.push_back(d);
+      out.shape = shape;
+      int64_t inFeatures = x.numElements() / rows(x);
+      int64_t outFeatures = out.numElements() / rows(out);
+      int64_t expectIn = linearInput(op);
+      if (expectIn != 0 && inFeatures != expectIn)
+        return mismatch(op, "expects " + std::to_string(expectIn) + " input features, but its input " + str(x) +
+                                " has " + std::to_string(inFeatures));
+      op.flops = 2.0 * double(rows(x)) * double(inFeatures) * double(outFeatures);
+      op.weightBytes = double(inFeatures) * double(outFeatures) * elemBytes;
+      out.partial = op.detail == "row" && tp > 1;
+      break;
+    }
+    case OpKind::Rope:
+      if (op.name == "k_rope") {
+        out.shape = {{"batch", B}, {"seq", S}, {"heads", heads}, {"head_dim", qkDim}};
+      } else {
+        out.shape = x.shape;
+      }
+      op.flops = 3.0 * double(out.numElements());
+      break;
+    case OpKind::Scale:
+    case OpKind::Dropout:
+      elementwise(1);
+      break;
+    case OpKind::Softmax:
+      elementwise(5);
+      break;
+    case OpKind::Activation:
+      if (ins.size() == 2 && ins[0]->shape.size() == ins[1]->shape.size() && str(*ins[0]) != str(*ins[1]))
+        return mismatch(op, "gate " + str(*ins[0]) + " and up " + str(*ins[1]) + " differ");
+      elementwise(ins.size() == 2 ? 6 : 8);
+      break;
+    case OpKind::Matmul: {
+      const Tensor &y = *ins[1];
+      if (op.name == "qk_matmul") {
+        // q [B, S, h, d] x k [B, S, kvh, d] -> scores [B, h, S, L]
+        if (x.shape.back().size != y.shape.back().size)
+          return mismatch(op, "query head dimension " + std::to_string(x.shape.back().size) +
+                                  " differs from the key's " + std::to_string(y.shape.back().size));
+        if (x.shape.size() != 4 || y.shape.size() != 4 || x.shape[2].size % y.shape[2].size != 0)
+          return mismatch(op, "query " + str(x) + " and key " + str(y) + " heads do not group");
+        out.shape = {{"batch", B}, {"heads", x.shape[2].size}, {"seq", S}, {"kv_seq", L}};
+        op.flops = 2.0 * double(B) * double(heads) * double(S) * double(L) * double(qkDim);
+      } else {
+        // probs [B, h, S, L] x v [B, S, kvh, dv] -> [B, S, h, dv]
+        if (x.shape.size() != 4 || y.shape.size() != 4)
+          return mismatch(op, "expects 4-d operands, got " + str(x) + " and " + str(y));
+        if (y.shape[1].size != x.shape[2].size)
+          return mismatch(op, "probabilities " + str(x) + " and values " + str(y) + " disagree on the sequence");
+        out.shape = {{"batch", B}, {"seq", S}, {"heads", x.shape[1].size}, {"head_dim", y.shape[3].size}};
+        op.flops = 2.0 * double(B) * double(heads) * double(S) * double(L) * double(headDim);
+      }
+      break;
+    }
+    case OpKind::Add:
+      if (str(*ins[0]) != str(*ins[1]))
+        return mismatch(op, "adds " + str(*ins[0]) + " and " + str(*ins[1]));
+      elementwise(1);
+      out.partial = false;
+      break;
+    case OpKind::Gate:
+      out.shape = {{"batch", B}, {"seq", S}, {"experts", experts}};
+      if (x.shape.back().size != H)
+        return mismatch(op, "the router expects " + std::to_string(H) + " features, got " + str(x));
+      op.flops = 2.0 * double(rows(x)) * double(H) * double(experts);
+      op.weightBytes = double(H) * double(experts) * elemBytes;
+      break;
+    case OpKind::TopK:
+      out.shape = {{"batch", B}, {"seq", S}, {"top_k", topK}};
+      op.flops = double(x.numElements()) * std::log2(double(std::max<int64_t>(2, topK)));
+      break;
+    case OpKind::Dispatch:
+      out.shape = {{"tokens", expertTokens}, {"hidden", H}};
+      break;
+    case OpKind::Combine:
+      out.shape = {{"batch", B}, {"seq", S}, {"top_k", topK}, {"hidden", H}};
+      break;
+    case OpKind::WeightedSum:
+      out.shape = {{"batch", B}, {"seq", S}, {"hidden", H}};
+      op.flops = 2.0 * double(B) * double(S) * double(topK) * double(H);
+      break;
+    case OpKind::AllReduce:
+      out.shape = x.shape;
+      out.partial = false;
+      op.flops = double(x.numElements());
+      break;
+    case OpKind::Send:
+    case OpKind::Recv:
+      out.shape = x.shape;
+      break;
+    }
+    out.dtype = dtype;
+    double activations = out.bytes();
+    for (Tensor *t : ins)
+      activations += t->bytes();
+    // In decode, the attention matmuls read the KV cache: keys and values per KV head, or for MLA the
+    // compressed latent and rotary key, read once (the up-projections are absorbed into the matmuls).
+    if (op.kind == OpKind::Matmul && plan.workload().phase == Phase::Decode) {
+      bool mla = m.attention.kind == AttentionKind::MLA;
+      double perToken = op.name == "qk_matmul"
+                            ? (mla ? double(m.attention.kvLoraRank + rope) : double(kvHeads * headDim))
+                            : (mla ? 0.0 : double(kvHeads * headDim));
+      activations += double(B) * double(L) * perToken * elemBytes;
+    }
+    op.bytes = op.weightBytes + activations;
+    return true;
+  }
+
+  /// The output features of a projection, as named dimensions.
+  Shape linearOutput(const Op &op) const {
+    const AttentionSpec &a = m.attention;
+    return llvm::StringSwitch<Shape>(op.name)
+        .Cases("q_proj", "q_up_proj", Shape{{"heads", heads}, {"head_dim", qkDim}})
+        .Cases("k_proj", "v_proj", Shape{{"kv_heads", kvHeads}, {"head_dim", headDim}})
+        .Case("q_down_proj", Shape{{"q_lora", a.qLoraRank}})
+        .Case("kv_down_proj", Shape{{"kv_lora", a.kvLoraRank + a.ropeHeadDim}})
+        .Case("k_up_proj", Shape{{"heads", heads}, {"head_dim", headDim}})
+        .Case("v_up_proj", Shape{{"heads", heads}, {"head_dim", headDim}})
+        .Case("out_proj", Shape{{"hidden", H}})
+        .Cases("fc1", "gate_proj", "up_proj", Shape{{"ffn", ffn}})
+        .Cases("fc2", "down_proj", Shape{{"hidden", H}})
+        .Cases("expert_fc1", "expert_gate_proj", "expert_up_proj", Shape{{"expert_ffn", expertFfn}})
+        .Cases("expert_fc2", "expert_down_proj", Shape{{"hidden", H}})
+        .Cases("shared_fc1", "shared_gate_proj", "shared_up_proj", Shape{{"shared_ffn", sharedFfn}})
+        .Cases("shared_fc2", "shared_down_proj", Shape{{"hidden", H}})
+        .Case("lm_head", Shape{{"vocab", vocab}})
+        .Default(Shape{{"hidden", H}});
+  }
+
+  /// The input features a projection's weight expects (0: whatever arrives).
+  int64_t linearInput(const Op &op) const {
+    const AttentionSpec &a = m.attention;
+    return llvm::StringSwitch<int64_t>(op.name)
+        .Cases("q_proj", "k_proj", "v_proj", "q_down_proj", "kv_down_proj", H)
+        .Case("q_up_proj", a.qLoraRank)
+        .Cases("k_up_proj", "v_up_proj", a.kvLoraRank)
+        .Case("out_proj", heads * headDim)
+        .Cases("fc1", "gate_proj", "up_proj", H)
+        .Cases("fc2", "down_proj", ffn)
+        .Cases("expert_fc1", "expert_gate_proj", "expert_up_proj", H)
+        .Cases("expert_fc2", "expert_down_proj", expertFfn)
+        .Cases("shared_fc1", "shared_gate_proj", "shared_up_proj", H)
+        .Cases("shared_fc2", "shared_down_proj", sharedFfn)
+        .Case("lm_head", H)
+        .Default(0);
+  }
+
+  Plan &plan;
+  DiagEngine &diags;
+  const ModelSpec &m;
+  int64_t tp, B, S, L, H, heads, kvHeads, headDim, rope, qkDim, ffn, expertFfn, sharedFfn, experts, topK;
+  int64_t expertTokens, vocab;
+  Precision dtype;
+};
+
+class ShapeInferencePass : public Pass {
+public:
+  llvm::StringRef getName() const override { return "shape-inference"; }
+  llvm::LogicalResult run(Plan &plan, PassContext &ctx) override { return inferShapes(plan, ctx.diags); }
+};
+
+} // namespace
+
+llvm::LogicalResult moec::inferShapes(Plan &plan, DiagEngine &diags) {
+  if (!ShapeInference(plan, diags).run())
+    return llvm::failure();
+  plan.shaped = true;
+  return llvm::success();
+}
+
+std::unique_ptr<Pass> moec::createShapeInferencePass() { return std::make_unique<ShapeInferencePass>(); }

@@ -1,0 +1,23 @@
+//===- Shapes.h - Shape inference, shared by the passes that add ops -*- C++ -*-===//
+#ifndef MOEC_LIB_TRANSFORMS_SHAPES_H
+#define MOEC_LIB_TRANSFORMS_SHAPES_H
+
+#include "moec/IR/Plan.h"
+#include "moec/Support/Diagnostics.h"
+
+#include "llvm/Support/LogicalResult.h"
+
+namespace moec {
+/// (Re)compute every tensor's shape and every op's FLOPs and bytes (the shape-inference pass). Passes that insert
+/// ops call it to shape what they added.
+llvm::LogicalResult inferShapes(ir::Plan &plan, DiagEngine &diags);
+
+/// Report that \p pass needs \p flag (what an earlier pass provides) when it is not set.
+inline bool requirePass(bool flag, llvm::StringRef pass, llvm::StringRef needed, DiagEngine &diags) {
+  if (!flag)
+    diags.error(llvm::SMLoc(), "pass '" + pass + "' needs '" + needed + "' to run before it");
+  return flag;
+}
+} // namespace moec
+
+#endif

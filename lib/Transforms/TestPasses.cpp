@@ -1,0 +1,78 @@
+//===- TestPasses.cpp - Passes that break a plan, for the verifier's tests -===//
+//
+// Each breaks exactly one invariant, so that a lit test can show the verifier's diagnostic for it (as MLIR's
+// test passes do). They are listed by -passes but not in --help, and a real pipeline never uses them.
+//
+//===----------------------------------------------------------------------===//
+#include "TestPasses.h"
+
+using namespace moec;
+using namespace moec::ir;
+
+namespace {
+template <typename Fn> class TestPass : public Pass {
+public:
+  TestPass(llvm::StringRef name, Fn fn) : name(name), fn(fn) {}
+  llvm::StringRef getName() const override { return name; }
+  llvm::LogicalResult run(Plan &plan, PassContext &) override {
+    fn(plan);
+    return llvm::success();
+  }
+
+private:
+  llvm::StringRef name;
+  Fn fn;
+};
+
+template <typename Fn> std::unique_ptr<Pass> make(llvm::StringRef name, Fn fn) {
+  return std::make_unique<TestPass<Fn>>(name, fn);
+}
+
+} // namespace
+
+std::unique_ptr<Pass> moec::createTestBreakShapePass() {
+  return make("test-break-shape", [](Plan &plan) {
+    Program &p = plan.moe.ops.empty() ? plan.dense : plan.moe;
+    for (Op &op : p.ops)
+      if (op.kind == OpKind::Add) {
+        p.tensors[op.inputs[1]].shape.back().size += 1;
+        return;
+      }
+  });
+}
+
+std::unique_ptr<Pass> moec::createTestBreakOrderPass() {
+  return make("test-break-order", [](Plan &plan) {
+    Program &p = plan.moe.ops.empty() ? plan.dense : plan.moe;
+    // The first op reads the last op's output: a cycle through the whole layer.
+    p.ops.front().inputs.push_back(p.ops.back().outputs.front());
+  });
+}
+
+std::unique_ptr<Pass> moec::createTestDropCommPass() {
+  return make("test-drop-comm", [](Plan &plan) {
+    Program &p = plan.moe;
+    for (Op &op : p.ops)
+      if (op.kind == OpKind::Combine)
+        for (Op &consumer : p.ops)
+          for (unsigned &in : consumer.inputs)
+            if (in == op.outputs.front())
+              in = op.inputs.front();
+  });
+}
+
+std::unique_ptr<Pass> moec::createTestUnplaceExpertPass() {
+  return make("test-unplace-expert", [](Plan &plan) {
+    if (!plan.placement.layers.empty() && plan.placement.layers[0].replicas.size() > 1)
+      plan.placement.layers[0].replicas[1].clear();
+  });
+}
+
+std::unique_ptr<Pass> moec::createTestStackExpertsPass() {
+  return make("test-stack-experts", [](Plan &plan) {
+    if (plan.placement.layers.empty())
+      return;
+    for (auto &reps : plan.placement.layers[0].replicas)
+      reps = {0};
+  });
+}

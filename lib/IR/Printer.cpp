@@ -153,7 +153,8 @@ private:
       }
       if (op.comm) {
         attrs.push_back(spell(op.comm->collective).str() + " in " + spell(op.comm->group).str());
-        attrs.push_back(bytes(op.comm->bytesPerRank) + " routed per rank");
+        attrs.push_back(bytes(op.comm->bytesPerRank) +
+                        (op.comm->collective == Collective::AllToAll ? " routed per rank" : " per rank"));
         if (op.comm->group == GroupKind::EP)
           attrs.push_back(linkSplit());
         else

@@ -14,7 +14,9 @@
 //   5. Expected distinct nodes per token: for each node n, with q(e, n) the fraction of e's replicas on n, the
 //      probability that no chosen expert lands on n is [x^K] prod_e (1 + x (1 - q(e, n))) / C(E, K), computed by
 //      a dynamic programme over experts; without replicas this is N * (1 - C(E - E/N, K) / C(E, K)) for E/N
-//      experts per node. Remote nodes exclude the token's own node; both are capped by route_nodes.
+//      experts per node. Remote nodes exclude the token's own node. Node-limited routing caps the nodes at
+//      route_nodes, and the remote nodes are scaled down in proportion (an approximation: routing is not
+//      uniform then).
 //
 //===----------------------------------------------------------------------===//
 #include "Shapes.h"
@@ -210,9 +212,11 @@ private:
       double counted = groups.size() > 64 ? 1 : double(groups.size());
       t.expectedNodes = nodesSum / counted;
       t.expectedRemoteNodes = remoteSum / counted;
-      if (m.moe.routeNodes > 0) {
-        t.expectedNodes = std::min(t.expectedNodes, double(m.moe.routeNodes));
-        t.expectedRemoteNodes = std::min(t.expectedRemoteNodes, double(m.moe.routeNodes));
+      if (m.moe.routeNodes > 0 && t.expectedNodes > double(m.moe.routeNodes)) {
+        // Node-limited routing: the uniform estimate, scaled down to the cap (remote nodes in proportion).
+        double scale = double(m.moe.routeNodes) / t.expectedNodes;
+        t.expectedNodes *= scale;
+        t.expectedRemoteNodes *= scale;
       }
       plan.traffic.push_back(std::move(t));
     }

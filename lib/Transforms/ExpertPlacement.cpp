@@ -182,7 +182,7 @@ private:
     }
     std::string nodesText = std::to_string(n) + (n == 1 ? " node" : " nodes");
     if (groups > 0)
-      plan.placement.explanation = std::to_string(groups) + " route groups of " +
+      plan.placement.explanation = std::to_string(groups) + (groups == 1 ? " route group of " : " route groups of ") +
                                    std::to_string(experts / groups) + " experts, each group kept on " +
                                    (groups >= n ? "one" : "its own run") + " of the EP group's " + nodesText +
                                    ", so a token limited to few groups reaches few nodes";

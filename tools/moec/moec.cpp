@@ -117,6 +117,9 @@ int main(int argc, char **argv) {
                       (names.empty() ? std::string("; it defines none") : "; it defines: " + names));
   }
 
+  if (emit == EmitKind::Ast && (!passPipeline.empty() || printIRAfterAll || timePasses))
+    return usageError("-passes, -print-ir-after-all and -time-passes act on the plan: use them with -emit=ir");
+
   // Everything past the AST works on one deploy.
   const DeploySpec *deploy = nullptr;
   if (emit != EmitKind::Ast) {

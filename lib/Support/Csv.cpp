@@ -36,7 +36,6 @@ std::optional<CsvFile> moec::readCsv(llvm::StringRef path, llvm::StringRef specP
 
   CsvFile file;
   file.loc = llvm::SMLoc::getFromPointer(text.begin());
-  bool ok = true;
   bool sawHeader = false;
   while (!text.empty()) {
     auto [line, rest] = text.split('\n');
@@ -72,7 +71,7 @@ std::optional<CsvFile> moec::readCsv(llvm::StringRef path, llvm::StringRef specP
     if (row.fields.size() != header.size()) {
       diags.error(row.loc, "expected " + std::to_string(header.size()) + " fields, found " +
                                std::to_string(row.fields.size()));
-      ok = false;
+      file.malformedRows = true;
       continue;
     }
     file.rows.push_back(std::move(row));
@@ -81,8 +80,6 @@ std::optional<CsvFile> moec::readCsv(llvm::StringRef path, llvm::StringRef specP
     diags.error(file.loc, "file is empty; expected a header line");
     return std::nullopt;
   }
-  if (!ok)
-    return std::nullopt;
   return file;
 }
 

@@ -207,7 +207,7 @@ private:
     std::map<int64_t, std::vector<std::map<int64_t, std::pair<int32_t, llvm::SMLoc>>>> layers;
     for (int64_t l : moeLayers)
       layers[l].resize(experts);
-    bool ok = true;
+    bool ok = !file->malformedRows;
     for (const CsvRow &row : file->rows) {
       std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
       std::optional<int64_t> expert = parseCount(row.fields[1], "expert", diags);

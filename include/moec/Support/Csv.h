@@ -31,12 +31,14 @@ struct CsvRow {
 
 struct CsvFile {
   llvm::SMLoc loc; ///< The start of the file, for errors about the file as a whole.
-  std::vector<CsvRow> rows; ///< Data rows, without the header.
+  std::vector<CsvRow> rows; ///< Data rows with the right number of fields, without the header.
+  bool malformedRows = false; ///< Some rows had the wrong number of fields (reported, and left out of rows).
 };
 
 /// Load \p path (relative paths are resolved against the directory of the spec that names it, \p specPath) and
 /// check that its header is \p header exactly and every row has as many fields. A missing or unreadable file is
-/// reported at \p usedAt (the key that names it). Returns nullopt after reporting errors.
+/// reported at \p usedAt (the key that names it). Returns nullopt when the file cannot be used at all; rows with
+/// the wrong number of fields are reported and left out, so that the caller can check the others too.
 std::optional<CsvFile> readCsv(llvm::StringRef path, llvm::StringRef specPath, llvm::ArrayRef<llvm::StringRef> header,
                                llvm::SMLoc usedAt, DiagEngine &diags);
 

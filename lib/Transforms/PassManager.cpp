@@ -29,6 +29,7 @@ llvm::ArrayRef<PassInfo> moec::registeredPasses() {
        createTestUnplaceExpertPass, true},
       {"test-stack-experts", "(test) move every expert of the first MoE layer to position 0",
        createTestStackExpertsPass, true},
+      {"test-break-device", "(test) put the last rank on a node outside the cluster", createTestBreakDevicePass, true},
   };
   return passes;
 }

@@ -76,3 +76,10 @@ std::unique_ptr<Pass> moec::createTestStackExpertsPass() {
       reps = {0};
   });
 }
+
+std::unique_ptr<Pass> moec::createTestBreakDevicePass() {
+  return make("test-break-device", [](Plan &plan) {
+    if (!plan.devices.empty())
+      plan.devices.back().node = plan.cluster().nodes; // one node past the cluster
+  });
+}

@@ -10,6 +10,7 @@ std::unique_ptr<Pass> createTestBreakOrderPass();
 std::unique_ptr<Pass> createTestDropCommPass();
 std::unique_ptr<Pass> createTestUnplaceExpertPass();
 std::unique_ptr<Pass> createTestStackExpertsPass();
+std::unique_ptr<Pass> createTestBreakDevicePass();
 } // namespace moec
 
 #endif

@@ -216,6 +216,16 @@ std::vector<const ProcessGroup *> Plan::groupsOf(GroupKind kind) const {
   return out;
 }
 
+int64_t Plan::maxSlotsPerGpu() const {
+  if (!placed)
+    return deploy->derived.expertsPerGpu;
+  int64_t most = 0;
+  for (const LayerPlacement &lp : placement.layers)
+    for (const auto &held : lp.slots())
+      most = std::max<int64_t>(most, int64_t(held.size()));
+  return most;
+}
+
 std::vector<Program *> Plan::programs() {
   std::vector<Program *> out;
   if (prologue)

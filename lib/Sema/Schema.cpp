@@ -50,6 +50,8 @@ const KeyDesc gpuKeys[] = {
     quantityKey("memory", true, Dim::Bytes),
     quantityKey("compute", true, Dim::FlopRate),
     quantityKey("mem_bandwidth", true, Dim::ByteRate),
+    {"launch_overhead", KeyType::Quantity, false, Dim::Time},
+    quantityKey("reserved_memory", false, Dim::Bytes),
 };
 
 const KeyDesc modelKeys[] = {
@@ -107,6 +109,8 @@ const KeyDesc strategyKeys[] = {
     stringKey("expert_routes"),
     stringKey("placement_file"),
     enumKey("placement_objective", false, objectives),
+    enumKey("dispatch_precision", false, precisions),
+    enumKey("combine_precision", false, precisions),
 };
 
 const KeyDesc workloadKeys[] = {
@@ -117,6 +121,7 @@ const KeyDesc workloadKeys[] = {
     fractionKey("mfu", false, 0.0001, 1),
     fractionKey("bandwidth_efficiency", false, 0.0001, 1),
     enumKey("overlap", false, overlaps),
+    fractionKey("overlap_efficiency", false, 0, 1),
     enumKey("attention_kernel", false, kernels),
 };
 

@@ -448,6 +448,8 @@ private:
     gpu->memory = c.getReal("memory", 0);
     gpu->compute = c.getReal("compute", 0);
     gpu->memBandwidth = c.getReal("mem_bandwidth", 0);
+    gpu->launchOverhead = c.getReal("launch_overhead", 2e-6);
+    gpu->reservedMemory = c.getReal("reserved_memory", 1e9);
     c.evaluateAll();
     valid[block.getName().str() + "@gpu"] = c.isOk();
     gpus[block.getName()] = gpu.get();
@@ -694,6 +696,10 @@ private:
     s->expertRoutes = c.getString("expert_routes");
     s->placementFile = c.getString("placement_file");
     s->placementObjective = c.getEnum("placement_objective", PlacementObjective::Time);
+    if (c.valid("dispatch_precision"))
+      s->dispatchPrecision = c.getEnum("dispatch_precision", Precision::BF16);
+    if (c.valid("combine_precision"))
+      s->combinePrecision = c.getEnum("combine_precision", Precision::BF16);
     c.evaluateAll();
     bool ok = c.isOk();
     if (std::optional<Value> order = c.get("order")) {
@@ -733,6 +739,7 @@ private:
     w->mfu = c.getOptionalReal("mfu");
     w->bandwidthEfficiency = c.getOptionalReal("bandwidth_efficiency");
     w->overlap = c.getEnum("overlap", Overlap::None);
+    w->overlapEfficiency = c.getReal("overlap_efficiency", 1);
     w->attentionKernel = c.getEnum("attention_kernel", AttentionKernel::Fused);
     c.evaluateAll();
     bool ok = c.isOk();

@@ -122,6 +122,8 @@ std::string moec::formatQuantity(double value, Dim dim) {
     table = times;
     break;
   }
+  if (value == 0)
+    return dim == Dim::Time ? "0 s" : std::string("0 ") + table.back().unit;
   for (const Prefixed &p : table)
     if (std::fabs(value) >= p.scale)
       return formatNumber(value / p.scale, 4) + " " + p.unit;

@@ -22,7 +22,7 @@
 #include "Shapes.h"
 #include "moec/Transforms/Pass.h"
 
-#include "llvm/ADT/DenseMap.h"
+#include <map>
 
 #include <cmath>
 
@@ -156,7 +156,7 @@ private:
     std::vector<std::vector<int32_t>> positionNode(groups.size(), std::vector<int32_t>(ep));
     std::vector<int32_t> groupNodes(groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
-      llvm::SmallDenseMap<int64_t, int32_t> index;
+      std::map<int64_t, int32_t> index;
       for (int64_t p = 0; p < ep; ++p) {
         auto [it, inserted] = index.try_emplace(plan.devices[groups[g]->ranks[p]].node, int32_t(index.size()));
         positionNode[g][p] = it->second;

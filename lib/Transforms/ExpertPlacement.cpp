@@ -147,7 +147,7 @@ private:
 
     // The nodes of the EP group, each with its positions in order.
     const ProcessGroup &group = plan.group(GroupKind::EP, 0);
-    llvm::SmallDenseMap<int64_t, unsigned> nodeIndex;
+    std::map<int64_t, unsigned> nodeIndex;
     std::vector<std::vector<int64_t>> nodes;
     for (int64_t p = 0; p < ep; ++p) {
       int64_t node = plan.devices[group.ranks[p]].node;

@@ -20,6 +20,8 @@ llvm::ArrayRef<PassInfo> moec::registeredPasses() {
        false},
       {"comm-insertion", "insert dispatch, combine, all-reduce and send/recv, with their traffic",
        createCommInsertionPass, false},
+      {"cost-model", "time of every op, layer and step; throughput and achieved MFU", createCostModelPass, false},
+      {"memory-check", "what the fullest GPU holds; an error when it does not fit", createMemoryCheckPass, false},
       {"verify", "check every invariant of the final plan and the strategy's require constraints",
        createVerifyPass, false},
       {"test-break-shape", "(test) give one tensor a wrong shape", createTestBreakShapePass, true},
@@ -63,6 +65,8 @@ void PassManager::addDefaultPipeline() {
   addPass(createExpertPlacementPass());
   addPass(createShapeInferencePass());
   addPass(createCommInsertionPass());
+  addPass(createCostModelPass());
+  addPass(createMemoryCheckPass());
   addPass(createVerifyPass());
 }
 

@@ -169,13 +169,8 @@ public:
       return llvm::failure();
     // The requirements again, now with what the plan measured: the most experts any GPU holds.
     llvm::StringMap<Value> measured;
-    if (plan.placed) {
-      int64_t most = 0;
-      for (const LayerPlacement &lp : plan.placement.layers)
-        for (const auto &held : lp.slots())
-          most = std::max<int64_t>(most, int64_t(held.size()));
-      measured["experts_per_gpu"] = Value::integer(most);
-    }
+    if (plan.placed)
+      measured["experts_per_gpu"] = Value::integer(plan.maxSlotsPerGpu());
     return llvm::success(checkRequirements(*plan.deploy, ctx.diags, measured));
   }
 };

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Frontend/Frontend.h"
 #include "moec/IR/Plan.h"
+#include "moec/Target/Report.h"
 #include "moec/Transforms/Pass.h"
 #include "moec/Support/Diagnostics.h"
 #include "moec/Support/OutputFile.h"
@@ -34,7 +35,8 @@ namespace cl = llvm::cl;
 namespace {
 enum ExitCode { ExitSuccess = 0, ExitInputError = 1, ExitUsageError = 2 };
 
-enum class EmitKind { Ast, IR };
+enum class EmitKind { Ast, IR, Report };
+enum class Format { Text, Json };
 
 cl::OptionCategory moecCategory("moec options");
 
@@ -43,7 +45,14 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.moe>"), cl::Requi
 cl::opt<EmitKind> emit("emit", cl::desc("What to print"), cl::init(EmitKind::Ast),
                        cl::values(clEnumValN(EmitKind::Ast, "ast",
                                              "the checked AST with locations, values and derived values"),
-                                  clEnumValN(EmitKind::IR, "ir", "the Plan IR after the pass pipeline")),
+                                  clEnumValN(EmitKind::IR, "ir", "the Plan IR after the pass pipeline"),
+                                  clEnumValN(EmitKind::Report, "report",
+                                             "the deployment report: validation, memory, time, communication")),
+                       cl::cat(moecCategory));
+
+cl::opt<Format> format("format", cl::desc("Format of -emit=report"), cl::init(Format::Text),
+                       cl::values(clEnumValN(Format::Text, "text", "aligned tables for people"),
+                                  clEnumValN(Format::Json, "json", "JSON for tools")),
                        cl::cat(moecCategory));
 
 cl::opt<std::string> passPipeline("passes",
@@ -157,6 +166,7 @@ int main(int argc, char **argv) {
       pm.enableTiming();
     plan = ir::lowerToPlan(*deploy);
     PassContext ctx{diags};
+    ctx.memoryOverflowIsError = false; // every output so far analyses the plan; none launches it
     llvm::LogicalResult result = pm.run(*plan, ctx);
     if (timePasses)
       pm.printTimings(llvm::errs());
@@ -176,6 +186,12 @@ int main(int argc, char **argv) {
     break;
   case EmitKind::IR:
     ir::printPlan(*plan, out->os(), srcMgr);
+    break;
+  case EmitKind::Report:
+    if (format == Format::Json)
+      printReportJson(*plan, diags, out->os());
+    else
+      printReport(*plan, diags, out->os());
     break;
   }
   if (!out->commit(error))

@@ -134,6 +134,7 @@ struct Op {
   std::optional<CommInfo> comm;
   llvm::SMLoc loc; ///< The declaration this op comes from.
   std::string detail; ///< For activations: the function; for Linear: "column" or "row" parallel.
+  double seconds = 0; ///< Time on the busiest rank, from the cost model (all instances of an expert op).
 };
 
 /// The ops of one layer kind, in a topological order, with their tensors.
@@ -195,6 +196,44 @@ struct LayerTraffic {
   }
 };
 
+/// Time of one layer kind (per micro-batch), from the cost model.
+struct LayerTime {
+  double compute = 0;      ///< every compute op, expert ops on the busiest GPU of the EP group
+  double communication = 0; ///< dispatch, combine, all-reduces
+  double exposed = 0;      ///< communication not hidden behind compute
+  double total = 0;        ///< compute + exposed
+  double dispatch = 0, combine = 0, allReduce = 0;
+};
+
+/// What the cost model computed (docs/cost-model.md).
+struct CostResult {
+  LayerTime dense;             ///< a dense layer (zero when there is none)
+  std::vector<LayerTime> moe;  ///< each MoE layer, in layer order
+  double prologue = 0, epilogue = 0, pipeline = 0; ///< embedding, LM head, send/recv between stages
+  double stepTime = 0;         ///< prefill: the micro-batch(es) through every layer; decode: per output token
+  int64_t microBatches = 1;    ///< processed per step: 2 with two_micro_batch overlap
+  double tokensPerStep = 0;    ///< over the cluster
+  double tokensPerSecond = 0;  ///< the cluster's
+  double tokensPerSecondPerGpu = 0;
+  double flopsPerGpuPerStep = 0;
+  double achievedMfu = 0;      ///< flopsPerGpuPerStep / (stepTime * peak)
+  std::vector<std::string> criticalPathDense, criticalPathMoe; ///< op names, the longest path by time
+};
+
+/// Memory of the fullest GPU, by kind, from the memory check.
+struct MemoryResult {
+  int64_t rank = 0; ///< the fullest GPU
+  int64_t stage = 0;
+  double attention = 0, denseFfn = 0, router = 0, sharedExperts = 0, routedExperts = 0, embedding = 0;
+  double kvCache = 0, activations = 0, commBuffers = 0, reserved = 0;
+  double scoresTensor = 0; ///< one layer's attention scores, materialised only by the naive kernel
+  double total() const {
+    return attention + denseFfn + router + sharedExperts + routedExperts + embedding + kvCache + activations +
+           commBuffers + reserved;
+  }
+  double capacity = 0;
+};
+
 struct Plan {
   const DeploySpec *deploy = nullptr;
   RankLayout layout;
@@ -208,6 +247,8 @@ struct Plan {
   std::optional<Program> boundary;           ///< send/recv between pipeline stages, when pp > 1
   Placement placement;
   std::vector<LayerTraffic> traffic;
+  std::optional<CostResult> cost;
+  std::optional<MemoryResult> memory;
 
   // What the pipeline has done so far; the verifier checks the invariants that hold at each point.
   bool placed = false;
@@ -228,6 +269,9 @@ struct Plan {
   const ProcessGroup &group(GroupKind kind, int64_t index) const;
   std::vector<const ProcessGroup *> groupsOf(GroupKind kind) const;
   int64_t numMoeLayers() const { return int64_t(placement.layers.size()); }
+
+  /// The most expert slots any GPU holds in any MoE layer (after placement), or the derived experts_per_gpu.
+  int64_t maxSlotsPerGpu() const;
 
   /// Every program with the layers it serves, for printers and passes.
   std::vector<Program *> programs();

@@ -63,6 +63,8 @@ struct GpuSpec : Located {
   double memory = 0;       ///< bytes
   double compute = 0;      ///< dense FLOP/s at the model's precision
   double memBandwidth = 0; ///< bytes/s
+  double launchOverhead = 2e-6;  ///< s per kernel
+  double reservedMemory = 1e9;   ///< bytes the runtime keeps (CUDA context, library workspaces)
 };
 
 struct AttentionSpec : Located {
@@ -140,6 +142,8 @@ struct StrategySpec : Located {
   std::string expertRoutes; ///< Path as written, empty when absent.
   std::string placementFile;
   PlacementObjective placementObjective = PlacementObjective::Time;
+  std::optional<Precision> dispatchPrecision; ///< Of the tokens dispatch sends; the model's when absent.
+  std::optional<Precision> combinePrecision;  ///< Of the expert outputs combine returns; the model's when absent.
   std::vector<RequireSpec> requires_;
 
   int64_t degree(Axis a) const {
@@ -168,6 +172,7 @@ struct WorkloadSpec : Located {
   std::optional<double> mfu;                 ///< Fraction of peak; the cost model uses 1 when absent.
   std::optional<double> bandwidthEfficiency; ///< Fraction of peak; 1 when absent.
   Overlap overlap = Overlap::None;
+  double overlapEfficiency = 1; ///< Fraction of the shorter of compute and communication hidden by overlap.
   AttentionKernel attentionKernel = AttentionKernel::Fused;
 };
 

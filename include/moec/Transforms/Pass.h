@@ -24,6 +24,9 @@ namespace moec {
 
 struct PassContext {
   DiagEngine &diags;
+  /// A plan that does not fit in memory is an error for the outputs that launch it (manifest, launchers) and a
+  /// warning for the ones that analyse it (ir, dot, report), so that they can show why.
+  bool memoryOverflowIsError = true;
 };
 
 class Pass {
@@ -36,6 +39,8 @@ public:
 std::unique_ptr<Pass> createExpertPlacementPass();
 std::unique_ptr<Pass> createShapeInferencePass();
 std::unique_ptr<Pass> createCommInsertionPass();
+std::unique_ptr<Pass> createCostModelPass();
+std::unique_ptr<Pass> createMemoryCheckPass();
 std::unique_ptr<Pass> createVerifyPass();
 
 struct PassInfo {
@@ -65,7 +70,7 @@ public:
 
   /// Add the passes named in \p pipeline ("a,b,c"). False with \p error set for an unknown name.
   bool parsePipeline(llvm::StringRef pipeline, std::string &error);
-  /// expert-placement, shape-inference, comm-insertion, verify.
+  /// expert-placement, shape-inference, comm-insertion, cost-model, memory-check, verify.
   void addDefaultPipeline();
 
 private:

@@ -1,0 +1,210 @@
+//===- MemoryCheck.cpp - Does every GPU's share of the plan fit? ----------===//
+//
+// The memory-check pass computes what the fullest GPU holds and reports an error when it exceeds the GPU's
+// memory (a warning above 90%). Algorithm, per pipeline stage (the GPU with the most expert slots stands for
+// the stage):
+//   1. Weights: each op's weights (already divided by tp) times the layers of its kind on the stage, by kind:
+//      attention (everything up to the attention residual, norms included), dense FFN, router, shared experts,
+//      routed experts (per slot, times the slots the GPU holds); the embedding on the first stage and the LM head
+//      on the last.
+//   2. KV cache, in decode: micro_batch * context * the layers on the stage * the bytes per token and layer:
+//      2 * kv_heads / tp * head_dim for MHA and GQA, kv_lora_rank + rope_head_dim for MLA (twice with two
+//      micro-batches). Prefill holds one layer's keys and values as activations; handing the cache to decode
+//      nodes is not modelled.
+//   3. Activations of the largest layer: the most that one op reads and writes at once; with the fused attention
+//      kernel the score tensor [batch, heads, seq, kv_seq] never exists, with the naive one it does (twice: the
+//      scores and their softmax).
+//   4. Communication buffers: what dispatch receives on the busiest GPU and sends, and what combine returns.
+//   5. The GPU's reserved memory (CUDA context, library workspaces; `reserved_memory`, 1 GB by default).
+// The error names the GPU, lists the breakdown and suggests what would fit. It is an error for the outputs that
+// launch the plan and a warning for those that analyse it (PassContext::memoryOverflowIsError).
+//
+//===----------------------------------------------------------------------===//
+#include "Shapes.h"
+#include "moec/Sema/Units.h"
+#include "moec/Transforms/Pass.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <cmath>
+
+using namespace moec;
+using namespace moec::ir;
+
+namespace {
+
+std::string gb(double bytes) { return formatQuantity(bytes, Dim::Bytes); }
+
+struct Weights {
+  double attention = 0, denseFfn = 0, router = 0, shared = 0, expertSlot = 0;
+};
+
+Weights weightsOf(const Program &p) {
+  Weights w;
+  bool inAttention = true;
+  for (const Op &op : p.ops) {
+    if (op.site == OpSite::Expert)
+      w.expertSlot += op.weightBytes;
+    else if (inAttention)
+      w.attention += op.weightBytes;
+    else if (op.kind == OpKind::Gate)
+      w.router += op.weightBytes;
+    else if (llvm::StringRef(op.name).starts_with("shared_"))
+      w.shared += op.weightBytes;
+    else if (op.name == "moe_norm")
+      w.attention += op.weightBytes; // a norm; count it with the attention's
+    else
+      w.denseFfn += op.weightBytes;
+    if (op.name == "attn_residual")
+      inAttention = false;
+  }
+  return w;
+}
+
+/// The most bytes one op of \p p reads and writes at once.
+double peakActivations(const Program &p, bool fused, double expertScale, double &scores) {
+  double most = 0;
+  for (const Op &op : p.ops) {
+    if (classify(op.kind) == OpClass::Communication)
+      continue;
+    double live = 0;
+    auto add = [&](const Tensor &t) {
+      bool isScores = llvm::any_of(t.shape, [](const ShapeDim &d) { return d.name == "kv_seq"; });
+      if (isScores)
+        scores = std::max(scores, t.bytes());
+      if (isScores && fused)
+        return; // the fused kernel keeps scores in on-chip memory, tile by tile
+      live += t.bytes() * (op.site == OpSite::Expert ? expertScale : 1.0);
+    };
+    for (unsigned in : op.inputs)
+      add(p.tensors[in]);
+    for (unsigned out : op.outputs)
+      add(p.tensors[out]);
+    most = std::max(most, live);
+  }
+  return most;
+}
+
+class MemoryCheckPass : public Pass {
+public:
+  llvm::StringRef getName() const override { return "memory-check"; }
+
+  llvm::LogicalResult run(Plan &plan, PassContext &ctx) override {
+    if (!requirePass(plan.shaped, getName(), "shape-inference", ctx.diags) ||
+        !requirePass(plan.placed, getName(), "expert-placement", ctx.diags))
+      return llvm::failure();
+    const ModelSpec &m = plan.model();
+    const StrategySpec &s = plan.strategy();
+    const WorkloadSpec &w = plan.workload();
+    const GpuSpec &gpu = *plan.cluster().gpu;
+    Weights dense = plan.dense.ops.empty() ? Weights() : weightsOf(plan.dense);
+    Weights moe = plan.moe.ops.empty() ? Weights() : weightsOf(plan.moe);
+    int64_t slots = plan.maxSlotsPerGpu();
+    bool fused = w.attentionKernel == AttentionKernel::Fused;
+
+    // Expert activations at the busiest GPU's tokens.
+    double maxShare = 1.0 / double(s.ep);
+    for (const LayerTraffic &t : plan.traffic)
+      for (double share : t.share)
+        maxShare = std::max(maxShare, share);
+    double assignments = double(s.ep) * double(plan.tokensPerRank()) * double(m.moe.topK);
+    double shapeTokens = std::max(1.0, std::ceil(assignments / double(m.moe.experts)));
+    double busyTokens = maxShare * assignments;
+
+    MemoryResult worst;
+    for (const Stage &st : plan.stages) {
+      MemoryResult r;
+      r.stage = st.index;
+      r.capacity = gpu.memory;
+      int64_t denseLayers = 0, moeLayers = 0;
+      for (int64_t l = st.firstLayer; l < st.firstLayer + st.numLayers; ++l)
+        (plan.layerKinds[l] == LayerKind::Dense ? denseLayers : moeLayers) += 1;
+      r.attention = dense.attention * double(denseLayers) + moe.attention * double(moeLayers);
+      r.denseFfn = dense.denseFfn * double(denseLayers);
+      r.router = moe.router * double(moeLayers);
+      r.sharedExperts = moe.shared * double(moeLayers);
+      r.routedExperts = moe.expertSlot * double(slots) * double(moeLayers);
+      if (st.index == 0 && plan.prologue)
+        for (const Op &op : plan.prologue->ops)
+          r.embedding += op.weightBytes;
+      if (st.index + 1 == s.pp && plan.epilogue)
+        for (const Op &op : plan.epilogue->ops)
+          r.embedding += op.weightBytes;
+      const AttentionSpec &a = m.attention;
+      double kvPerToken = a.kind == AttentionKind::MLA
+                              ? double(a.kvLoraRank + a.ropeHeadDim)
+                              : 2.0 * double(std::max<int64_t>(1, a.kvHeads / s.tp)) * double(a.headDim);
+      if (w.phase == Phase::Decode)
+        r.kvCache = double(w.microBatch) * double(w.context) * double(st.numLayers) * kvPerToken *
+                    bytesPerElement(m.precision) * (w.overlap == Overlap::TwoMicroBatch ? 2.0 : 1.0);
+      double scores = 0;
+      double expertScale = busyTokens / shapeTokens;
+      for (const Program *p : {&plan.dense, &plan.moe})
+        if (!p->ops.empty())
+          r.activations = std::max(r.activations, peakActivations(*p, fused, expertScale, scores));
+      r.scoresTensor = scores;
+      double hiddenBytes = double(m.hidden) * bytesPerElement(m.precision);
+      if (moeLayers > 0) {
+        double sent = double(plan.tokensPerRank()) * double(m.moe.topK) * hiddenBytes;
+        r.commBuffers = 2.0 * (sent + busyTokens * hiddenBytes); // dispatch and combine, send and receive
+      }
+      r.reserved = gpu.reservedMemory;
+      if (st.index == 0 || r.total() > worst.total())
+        worst = r;
+    }
+    worst.rank = 0;
+    for (const Device &d : plan.devices)
+      if (d.coords[Axis::PP] == worst.stage) {
+        worst.rank = d.rank;
+        break;
+      }
+    plan.memory = worst;
+    report(plan, worst, ctx.diags, ctx.memoryOverflowIsError);
+    return llvm::success(worst.total() <= worst.capacity || !ctx.memoryOverflowIsError);
+  }
+
+private:
+  void report(const Plan &plan, const MemoryResult &r, DiagEngine &diags, bool overflowIsError) {
+    double total = r.total();
+    const ClusterSpec &c = plan.cluster();
+    const StrategySpec &s = plan.strategy();
+    bool over = total > r.capacity;
+    if (!over && total <= 0.9 * r.capacity)
+      return;
+    const Device &d = plan.devices[r.rank];
+    std::string where = "GPU " + std::to_string(d.rank) + " (node " + std::to_string(d.node) + ")";
+    std::string msg = where + " needs " + gb(total) + " of the " + gb(r.capacity) + " of " + c.gpu->name +
+                      " (" + formatNumber(100.0 * total / r.capacity, 3) + "%)" +
+                      (over ? ": the plan does not fit" : ", above 90%");
+    llvm::SMLoc loc = c.locOf("gpu");
+    if (over && overflowIsError)
+      diags.error(loc, msg);
+    else
+      diags.warning(loc, msg);
+    std::string breakdown = "on " + where + ": attention weights " + gb(r.attention) + ", dense FFN " +
+                            gb(r.denseFfn) + ", router " + gb(r.router) + ", shared experts " +
+                            gb(r.sharedExperts) + ", routed experts " + gb(r.routedExperts) +
+                            ", embedding and LM head " + gb(r.embedding) + ", KV cache " + gb(r.kvCache) +
+                            ", activations " + gb(r.activations) + ", communication buffers " +
+                            gb(r.commBuffers) + ", reserved " + gb(r.reserved);
+    diags.note(plan.deploy->loc, breakdown);
+    if (!over)
+      return;
+    // What would fit: the biggest parts, and the knob that shrinks each.
+    double tpWeights = r.attention + r.denseFfn + r.sharedExperts + r.routedExperts + r.embedding;
+    if (tpWeights > 0.3 * total)
+      diags.note(s.locOf("tp"), "tp = " + std::to_string(s.tp * 2) + " would halve the weights split by tensor "
+                                    "parallelism, " + gb(tpWeights) + " now");
+    if (s.pp * 2 <= plan.model().layers)
+      diags.note(s.locOf("pp"), "pp = " + std::to_string(s.pp * 2) + " would hold half the layers on each GPU");
+    if (r.routedExperts > 0.3 * total)
+      diags.note(s.locOf("ep"), "a larger ep would hold fewer experts per GPU (" + gb(r.routedExperts) + " now)");
+    if (plan.workload().attentionKernel == AttentionKernel::Naive && r.scoresTensor > 0)
+      diags.note(plan.workload().locOf("attention_kernel"),
+                 "attention_kernel = fused never materialises the " + gb(r.scoresTensor) + " score tensor");
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> moec::createMemoryCheckPass() { return std::make_unique<MemoryCheckPass>(); }

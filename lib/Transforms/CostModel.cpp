@@ -33,6 +33,7 @@ public:
     peak = gpu.compute * w.mfu.value_or(1.0);
     bandwidth = gpu.memBandwidth * w.bandwidthEfficiency.value_or(1.0);
     launch = gpu.launchOverhead;
+    slots = plan.maxSlotsPerGpu();
   }
 
   CostResult run() {
@@ -132,7 +133,6 @@ private:
   LayerTime layerTime(Program &p, const LayerTraffic *traffic, double &flopsAverage) {
     LayerTime lt;
     const ClusterSpec &c = plan.cluster();
-    int64_t slots = plan.maxSlotsPerGpu();
     double tokens = double(plan.tokensPerRank());
     double assignmentsPerGroup = double(s.ep) * tokens * double(m.moe.topK);
     double meanShare = 1.0 / double(s.ep);
@@ -234,6 +234,7 @@ private:
   const StrategySpec &s;
   const WorkloadSpec &w;
   double peak, bandwidth, launch;
+  int64_t slots; ///< the most expert slots a GPU holds
 };
 
 class CostModelPass : public Pass {

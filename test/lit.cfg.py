@@ -15,7 +15,7 @@ import lit.formats
 config.name = "moec"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".moe", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt", "expect-exit.py", "check-robust.py", "check-range.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt", "expect-exit.py", "check-robust.py", "check-range.py", "check-dot.py"]
 config.test_source_root = os.path.dirname(__file__)
 
 obj_root = lit_config.params.get("moec_obj_root")

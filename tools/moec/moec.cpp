@@ -14,12 +14,15 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Frontend/Frontend.h"
 #include "moec/IR/Plan.h"
+#include "moec/Target/Dot.h"
 #include "moec/Target/Report.h"
 #include "moec/Transforms/Pass.h"
 #include "moec/Support/Diagnostics.h"
 #include "moec/Support/OutputFile.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
@@ -35,7 +38,8 @@ namespace cl = llvm::cl;
 namespace {
 enum ExitCode { ExitSuccess = 0, ExitInputError = 1, ExitUsageError = 2 };
 
-enum class EmitKind { Ast, IR, Report };
+enum class EmitKind { Ast, IR, Report, Dot, Svg };
+enum class ViewKind { Overview, Attention, Expert, Routing, Layer, All };
 enum class Format { Text, Json };
 
 cl::OptionCategory moecCategory("moec options");
@@ -47,8 +51,26 @@ cl::opt<EmitKind> emit("emit", cl::desc("What to print"), cl::init(EmitKind::Ast
                                              "the checked AST with locations, values and derived values"),
                                   clEnumValN(EmitKind::IR, "ir", "the Plan IR after the pass pipeline"),
                                   clEnumValN(EmitKind::Report, "report",
-                                             "the deployment report: validation, memory, time, communication")),
+                                             "the deployment report: validation, memory, time, communication"),
+                                  clEnumValN(EmitKind::Dot, "dot", "a Graphviz view of the plan (-view)"),
+                                  clEnumValN(EmitKind::Svg, "svg", "the same view laid out as SVG")),
                        cl::cat(moecCategory));
+
+cl::opt<ViewKind> view("view", cl::desc("Which view -emit=dot and -emit=svg draw"), cl::init(ViewKind::Overview),
+                       cl::values(clEnumValN(ViewKind::Overview, "overview", "replicas, EP groups, nodes, GPUs, experts"),
+                                  clEnumValN(ViewKind::Attention, "attention", "the attention ops of one GPU (-gpu)"),
+                                  clEnumValN(ViewKind::Expert, "expert", "the MoE block of one GPU (-gpu)"),
+                                  clEnumValN(ViewKind::Routing, "routing", "token routing of one layer (-layer)"),
+                                  clEnumValN(ViewKind::Layer, "layer", "one layer of one replica (-layer, -replica)"),
+                                  clEnumValN(ViewKind::All, "all", "all five, as files in the directory -o names")),
+                       cl::cat(moecCategory));
+
+cl::opt<int64_t> viewLayer("layer", cl::desc("The layer a view shows (default: the first MoE layer)"),
+                           cl::value_desc("n"), cl::init(-1), cl::cat(moecCategory));
+cl::opt<int64_t> viewReplica("replica", cl::desc("The data-parallel replica a view shows (default 0)"),
+                             cl::value_desc("n"), cl::init(0), cl::cat(moecCategory));
+cl::opt<int64_t> viewGpu("gpu", cl::desc("The GPU (global rank) a view shows (default 0)"), cl::value_desc("n"),
+                         cl::init(0), cl::cat(moecCategory));
 
 cl::opt<Format> format("format", cl::desc("Format of -emit=report"), cl::init(Format::Text),
                        cl::values(clEnumValN(Format::Text, "text", "aligned tables for people"),
@@ -85,6 +107,72 @@ void printVersion(llvm::raw_ostream &os) { os << "moec " << MOEC_VERSION << "\n"
 int usageError(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "moec") << message << "\n";
   return ExitUsageError;
+}
+
+/// -emit=dot / -emit=svg: one view to -o, or with -view=all the five views as files in the directory -o names.
+/// Every view is built and rendered before any file is written, so a failure leaves no partial set behind.
+int emitViews(const ir::Plan &plan, DiagEngine &diags) {
+  bool svg = emit == EmitKind::Svg;
+  if (svg && !haveGraphviz()) {
+    std::string unused, error;
+    renderSvg("", unused, error);
+    return usageError(error);
+  }
+  std::vector<View> views;
+  if (view == ViewKind::All)
+    views = {View::Overview, View::Attention, View::Expert, View::Routing, View::Layer};
+  else
+    views = {static_cast<View>(static_cast<int>(view.getValue()))};
+  if (view == ViewKind::All && (outputPath == "-" || outputPath.empty()))
+    return usageError("-view=all writes five files: name their directory with -o");
+
+  std::vector<std::pair<std::string, std::string>> files; // name, content
+  for (View v : views) {
+    ViewOptions options;
+    options.view = v;
+    options.layer = viewLayer;
+    options.replica = viewReplica;
+    options.gpu = viewGpu;
+    DotGraph graph;
+    std::string error;
+    if (!buildView(plan, options, graph, error))
+      return usageError(error);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    writeDot(graph, os);
+    if (svg) {
+      std::string rendered;
+      if (!renderSvg(text, rendered, error))
+        return usageError(error);
+      text = std::move(rendered);
+    }
+    files.push_back({viewFileName(plan, options, svg ? "svg" : "dot"), std::move(text)});
+  }
+
+  std::vector<std::unique_ptr<OutputFile>> outputs;
+  for (const auto &[name, text] : files) {
+    std::string path = outputPath;
+    if (view == ViewKind::All) {
+      if (std::error_code ec = llvm::sys::fs::create_directories(outputPath))
+        return usageError("cannot create directory '" + outputPath + "': " + ec.message());
+      llvm::SmallString<256> p(outputPath.getValue());
+      llvm::sys::path::append(p, name);
+      path = std::string(p);
+    }
+    std::string error;
+    std::unique_ptr<OutputFile> out = OutputFile::create(path, error);
+    if (!out)
+      return usageError(error);
+    out->os() << text;
+    outputs.push_back(std::move(out));
+  }
+  for (auto &out : outputs) {
+    std::string error;
+    if (!out->commit(error))
+      return usageError(error);
+  }
+  diags.printSummary();
+  return ExitSuccess;
 }
 } // namespace
 
@@ -177,6 +265,9 @@ int main(int argc, char **argv) {
   }
 
   std::string error;
+  if (emit == EmitKind::Dot || emit == EmitKind::Svg)
+    return emitViews(*plan, diags);
+
   std::unique_ptr<OutputFile> out = OutputFile::create(outputPath, error);
   if (!out)
     return usageError(error);
@@ -193,6 +284,9 @@ int main(int argc, char **argv) {
     else
       printReport(*plan, diags, out->os());
     break;
+  case EmitKind::Dot:
+  case EmitKind::Svg:
+    llvm_unreachable("views are written above");
   }
   if (!out->commit(error))
     return usageError(error);

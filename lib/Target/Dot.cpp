@@ -326,7 +326,8 @@ private:
     bool perNode = world > 256; // group ranks by node when one node per GPU would not stay readable
     const ModelSpec &m = plan.model();
     g.label = plan.deploy->name + ": " + std::to_string(world) + " GPUs on " +
-              std::to_string(plan.cluster().nodes) + " nodes, " + std::to_string(s.dp) + " replicas x EP " +
+              std::to_string(plan.cluster().nodes) + " nodes, " + std::to_string(s.dp) +
+              (s.dp == 1 ? " replica x EP " : " replicas x EP ") +
               std::to_string(s.ep) + " x TP " + std::to_string(s.tp) + " x PP " + std::to_string(s.pp) +
               "; experts of layer " + std::to_string(layer) + "; routing of each replica's first micro-batch" +
               (perNode ? "; GPUs grouped by node" : "");

@@ -449,7 +449,7 @@ private:
     gpu->compute = c.getReal("compute", 0);
     gpu->memBandwidth = c.getReal("mem_bandwidth", 0);
     gpu->launchOverhead = c.getReal("launch_overhead", 2e-6);
-    gpu->reservedMemory = c.getReal("reserved_memory", 1e9);
+    gpu->reservedMemory = c.getReal("reserved_memory", 512.0 * 1024 * 1024);
     c.evaluateAll();
     valid[block.getName().str() + "@gpu"] = c.isOk();
     gpus[block.getName()] = gpu.get();
@@ -634,6 +634,8 @@ private:
     if (std::optional<Value> h = c.get("hosts"))
       for (const Value &v : h->list)
         cluster->hosts.push_back(v.s);
+    cluster->networkInterface = c.getString("network_interface");
+    cluster->rendezvousPort = c.getInt("rendezvous_port", 29500);
     c.evaluateAll();
     bool ok = c.isOk();
     if (cluster->gpu && !valid[cluster->gpu->name + "@gpu"])

@@ -14,10 +14,10 @@
 //   3. Activations of the largest layer: the most that one op reads and writes at once; with the fused attention
 //      kernel the score tensor [batch, heads, seq, kv_seq] never exists, with the naive one it does (twice: the
 //      scores and their softmax).
-//   4. Communication buffers: what dispatch receives on the busiest GPU and sends, and what combine returns.
-//   5. The GPU's reserved memory (CUDA context, library workspaces; `reserved_memory`, 1 GB by default).
-// The error names the GPU, lists the breakdown and suggests what would fit. It is an error for the outputs that
-// launch the plan and a warning for those that analyse it (PassContext::memoryOverflowIsError).
+//   4. Communication buffers: dispatch and combine stream through staging buffers of at most 256 MiB each (as
+//      DeepEP's chunked kernels do); the tokens they deliver are the activations of step 3.
+//   5. The GPU's reserved memory (CUDA context, library workspaces; `reserved_memory`, 512 MiB by default).
+// The error names the GPU, lists the breakdown and suggests what would fit.
 //
 //===----------------------------------------------------------------------===//
 #include "Shapes.h"
@@ -34,6 +34,9 @@ using namespace moec::ir;
 namespace {
 
 std::string gb(double bytes) { return formatQuantity(bytes, Dim::Bytes); }
+
+/// The most a dispatch or combine stages at once (DeepEP's normal kernels stream through chunked buffers).
+constexpr double kStagingBytes = 256.0 * 1024 * 1024;
 
 struct Weights {
   double attention = 0, denseFfn = 0, router = 0, shared = 0, expertSlot = 0;
@@ -65,8 +68,6 @@ Weights weightsOf(const Program &p) {
 double peakActivations(const Program &p, bool fused, double expertScale, double &scores) {
   double most = 0;
   for (const Op &op : p.ops) {
-    if (classify(op.kind) == OpClass::Communication)
-      continue;
     double live = 0;
     auto add = [&](const Tensor &t) {
       bool isScores = llvm::any_of(t.shape, [](const ShapeDim &d) { return d.name == "kv_seq"; });
@@ -74,7 +75,8 @@ double peakActivations(const Program &p, bool fused, double expertScale, double 
         scores = std::max(scores, t.bytes());
       if (isScores && fused)
         return; // the fused kernel keeps scores in on-chip memory, tile by tile
-      live += t.bytes() * (op.site == OpSite::Expert ? expertScale : 1.0);
+      bool expertSide = llvm::any_of(t.shape, [](const ShapeDim &d) { return d.name == "tokens"; });
+      live += t.bytes() * (expertSide ? expertScale : 1.0);
     };
     for (unsigned in : op.inputs)
       add(p.tensors[in]);
@@ -145,8 +147,8 @@ public:
       r.scoresTensor = scores;
       double hiddenBytes = double(m.hidden) * bytesPerElement(m.precision);
       if (moeLayers > 0) {
-        double sent = double(plan.tokensPerRank()) * double(m.moe.topK) * hiddenBytes;
-        r.commBuffers = 2.0 * (sent + busyTokens * hiddenBytes); // dispatch and combine, send and receive
+        double moved = std::max(double(plan.tokensPerRank()) * double(m.moe.topK), busyTokens) * hiddenBytes;
+        r.commBuffers = 2.0 * std::min(moved, kStagingBytes); // dispatch and combine
       }
       r.reserved = gpu.reservedMemory;
       if (st.index == 0 || r.total() > worst.total())
@@ -159,12 +161,12 @@ public:
         break;
       }
     plan.memory = worst;
-    report(plan, worst, ctx.diags, ctx.memoryOverflowIsError);
-    return llvm::success(worst.total() <= worst.capacity || !ctx.memoryOverflowIsError);
+    report(plan, worst, ctx.diags);
+    return llvm::success(worst.total() <= worst.capacity);
   }
 
 private:
-  void report(const Plan &plan, const MemoryResult &r, DiagEngine &diags, bool overflowIsError) {
+  void report(const Plan &plan, const MemoryResult &r, DiagEngine &diags) {
     double total = r.total();
     const ClusterSpec &c = plan.cluster();
     const StrategySpec &s = plan.strategy();
@@ -177,7 +179,7 @@ private:
                       " (" + formatNumber(100.0 * total / r.capacity, 3) + "%)" +
                       (over ? ": the plan does not fit" : ", above 90%");
     llvm::SMLoc loc = c.locOf("gpu");
-    if (over && overflowIsError)
+    if (over)
       diags.error(loc, msg);
     else
       diags.warning(loc, msg);

@@ -64,7 +64,7 @@ struct GpuSpec : Located {
   double compute = 0;      ///< dense FLOP/s at the model's precision
   double memBandwidth = 0; ///< bytes/s
   double launchOverhead = 2e-6;  ///< s per kernel
-  double reservedMemory = 1e9;   ///< bytes the runtime keeps (CUDA context, library workspaces)
+  double reservedMemory = 512.0 * 1024 * 1024; ///< bytes the runtime keeps (CUDA context, workspaces)
 };
 
 struct AttentionSpec : Located {
@@ -122,6 +122,11 @@ struct ClusterSpec : Located {
   LinkSpec intraNode;
   LinkSpec interNode;
   std::vector<std::string> hosts; ///< Empty, or one per node.
+  std::string networkInterface;   ///< For NCCL_SOCKET_IFNAME and GLOO_SOCKET_IFNAME; empty when not declared.
+  int64_t rendezvousPort = 29500;
+
+  /// The host name of node \p i: from `hosts`, or `node-<i>`.
+  std::string host(int64_t i) const { return hosts.empty() ? "node-" + std::to_string(i) : hosts[i]; }
 
   int64_t world() const { return nodes * gpusPerNode; }
 };

@@ -24,9 +24,6 @@ namespace moec {
 
 struct PassContext {
   DiagEngine &diags;
-  /// A plan that does not fit in memory is an error for the outputs that launch it (manifest, launchers) and a
-  /// warning for the ones that analyse it (ir, dot, report), so that they can show why.
-  bool memoryOverflowIsError = true;
 };
 
 class Pass {

@@ -15,7 +15,8 @@ import lit.formats
 config.name = "moec"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".moe", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt", "expect-exit.py", "check-robust.py", "check-range.py", "check-dot.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt", "expect-exit.py", "check-robust.py", "check-range.py",
+                   "check-dot.py", "check-manifest.py", "check-launchers.py", "run-local.py", "swap-experts.py"]
 config.test_source_root = os.path.dirname(__file__)
 
 obj_root = lit_config.params.get("moec_obj_root")
@@ -34,3 +35,15 @@ config.substitutions.append(("%examples", os.path.join(source_root, "examples"))
 config.environment["PATH"] = os.pathsep.join([llvm_bin, config.environment.get("PATH", "")])
 # Diagnostics must not depend on the terminal.
 config.environment["TERM"] = "dumb"
+
+# Debian's own Python, with its python3-jsonschema and python3-torch (the Python running lit may be another).
+config.substitutions.append(("%syspython", "/usr/bin/python3"))
+# The launch tests run the reference worker under Debian's torchrun, with Debian's python3-torch.
+config.substitutions.append(("%worker", os.path.join(source_root, "tools", "worker", "moec_worker.py")))
+import shutil
+import subprocess
+if shutil.which("torchrun") and subprocess.call(["/usr/bin/python3", "-c", "import torch.distributed"],
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("torch")
+if shutil.which("mpirun"):
+    config.available_features.add("mpirun")

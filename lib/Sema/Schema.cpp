@@ -91,6 +91,8 @@ const KeyDesc clusterKeys[] = {
     intKey("gpus_per_node", true, 1, 1024),
     refKey("gpu", "gpu"),
     {"hosts", KeyType::StringList, false},
+    stringKey("network_interface"),
+    intKey("rendezvous_port", false, 1, 65535),
 };
 const KeyDesc linkKeys[] = {
     quantityKey("bandwidth", true, Dim::ByteRate),

@@ -15,6 +15,7 @@
 #include "moec/Frontend/Frontend.h"
 #include "moec/IR/Plan.h"
 #include "moec/Target/Dot.h"
+#include "moec/Target/Manifest.h"
 #include "moec/Target/Report.h"
 #include "moec/Transforms/Pass.h"
 #include "moec/Support/Diagnostics.h"
@@ -38,7 +39,7 @@ namespace cl = llvm::cl;
 namespace {
 enum ExitCode { ExitSuccess = 0, ExitInputError = 1, ExitUsageError = 2 };
 
-enum class EmitKind { Ast, IR, Report, Dot, Svg };
+enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch };
 enum class ViewKind { Overview, Attention, Expert, Routing, Layer, All };
 enum class Format { Text, Json };
 
@@ -53,8 +54,22 @@ cl::opt<EmitKind> emit("emit", cl::desc("What to print"), cl::init(EmitKind::Ast
                                   clEnumValN(EmitKind::Report, "report",
                                              "the deployment report: validation, memory, time, communication"),
                                   clEnumValN(EmitKind::Dot, "dot", "a Graphviz view of the plan (-view)"),
-                                  clEnumValN(EmitKind::Svg, "svg", "the same view laid out as SVG")),
+                                  clEnumValN(EmitKind::Svg, "svg", "the same view laid out as SVG"),
+                                  clEnumValN(EmitKind::Manifest, "manifest", "the JSON launch manifest"),
+                                  clEnumValN(EmitKind::Launch, "launch",
+                                             "launcher files and the manifest, in the directory -o names")),
                        cl::cat(moecCategory));
+
+cl::opt<Launcher> launcher(
+    "launcher", cl::desc("The launcher -emit=launch writes files for"), cl::init(Launcher::Torchrun),
+    cl::values(clEnumValN(Launcher::Torchrun, "torchrun", "one torchrun command per node, static rendezvous"),
+               clEnumValN(Launcher::Slurm, "slurm", "an sbatch script starting one torchrun per node"),
+               clEnumValN(Launcher::Mpirun, "mpirun", "an Open MPI hostfile, rankfile and command"),
+               clEnumValN(Launcher::Kubernetes, "kubernetes", "a LeaderWorkerSet, one pod per node"),
+               clEnumValN(Launcher::SGLang, "sglang", "SGLang server flags and its expert-location file"),
+               clEnumValN(Launcher::VLLM, "vllm", "vLLM serve flags"),
+               clEnumValN(Launcher::Megatron, "megatron", "Megatron-Core parallelism flags")),
+    cl::cat(moecCategory));
 
 cl::opt<ViewKind> view("view", cl::desc("Which view -emit=dot and -emit=svg draw"), cl::init(ViewKind::Overview),
                        cl::values(clEnumValN(ViewKind::Overview, "overview", "replicas, EP groups, nodes, GPUs, experts"),
@@ -109,6 +124,55 @@ int usageError(const llvm::Twine &message) {
   return ExitUsageError;
 }
 
+/// Write \p files into the directory \p dir: every file is prepared before any is renamed into place.
+int writeFiles(llvm::StringRef dir, const std::vector<std::pair<std::string, std::string>> &files,
+               const std::vector<bool> &executable) {
+  std::vector<std::unique_ptr<OutputFile>> outputs;
+  std::vector<std::string> paths;
+  for (const auto &[name, text] : files) {
+    llvm::SmallString<256> p(dir);
+    llvm::sys::path::append(p, name);
+    if (std::error_code ec = llvm::sys::fs::create_directories(llvm::sys::path::parent_path(p)))
+      return usageError("cannot create directory '" + llvm::sys::path::parent_path(p) + "': " + ec.message());
+    std::string error;
+    std::unique_ptr<OutputFile> out = OutputFile::create(p, error);
+    if (!out)
+      return usageError(error);
+    out->os() << text;
+    outputs.push_back(std::move(out));
+    paths.push_back(std::string(p));
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::string error;
+    if (!outputs[i]->commit(error))
+      return usageError(error);
+    if (i < executable.size() && executable[i])
+      llvm::sys::fs::setPermissions(paths[i], llvm::sys::fs::perms(0755));
+  }
+  return ExitSuccess;
+}
+
+/// -emit=launch: the manifest and the launcher's files, in the directory -o names.
+int emitLaunch(const ir::Plan &plan, llvm::StringRef sourceText, DiagEngine &diags) {
+  if (outputPath == "-" || outputPath.empty())
+    return usageError("-emit=launch writes several files: name their directory with -o");
+  std::vector<LaunchFile> files = launchFiles(plan, sourceText, launcher, diags);
+  if (diags.hasErrors()) {
+    diags.printSummary();
+    return ExitInputError;
+  }
+  std::vector<std::pair<std::string, std::string>> named;
+  std::vector<bool> executable;
+  for (LaunchFile &f : files) {
+    named.push_back({f.path, std::move(f.text)});
+    executable.push_back(f.executable);
+  }
+  int rc = writeFiles(outputPath, named, executable);
+  if (rc == ExitSuccess)
+    diags.printSummary();
+  return rc;
+}
+
 /// -emit=dot / -emit=svg: one view to -o, or with -view=all the five views as files in the directory -o names.
 /// Every view is built and rendered before any file is written, so a failure leaves no partial set behind.
 int emitViews(const ir::Plan &plan, DiagEngine &diags) {
@@ -149,25 +213,15 @@ int emitViews(const ir::Plan &plan, DiagEngine &diags) {
     files.push_back({viewFileName(plan, options, svg ? "svg" : "dot"), std::move(text)});
   }
 
-  std::vector<std::unique_ptr<OutputFile>> outputs;
-  for (const auto &[name, text] : files) {
-    std::string path = outputPath;
-    if (view == ViewKind::All) {
-      if (std::error_code ec = llvm::sys::fs::create_directories(outputPath))
-        return usageError("cannot create directory '" + outputPath + "': " + ec.message());
-      llvm::SmallString<256> p(outputPath.getValue());
-      llvm::sys::path::append(p, name);
-      path = std::string(p);
-    }
+  if (view == ViewKind::All) {
+    if (int rc = writeFiles(outputPath, files, {}))
+      return rc;
+  } else {
     std::string error;
-    std::unique_ptr<OutputFile> out = OutputFile::create(path, error);
+    std::unique_ptr<OutputFile> out = OutputFile::create(outputPath, error);
     if (!out)
       return usageError(error);
-    out->os() << text;
-    outputs.push_back(std::move(out));
-  }
-  for (auto &out : outputs) {
-    std::string error;
+    out->os() << files.front().second;
     if (!out->commit(error))
       return usageError(error);
   }
@@ -254,7 +308,6 @@ int main(int argc, char **argv) {
       pm.enableTiming();
     plan = ir::lowerToPlan(*deploy);
     PassContext ctx{diags};
-    ctx.memoryOverflowIsError = false; // every output so far analyses the plan; none launches it
     llvm::LogicalResult result = pm.run(*plan, ctx);
     if (timePasses)
       pm.printTimings(llvm::errs());
@@ -267,6 +320,9 @@ int main(int argc, char **argv) {
   std::string error;
   if (emit == EmitKind::Dot || emit == EmitKind::Svg)
     return emitViews(*plan, diags);
+  llvm::StringRef sourceText = srcMgr.getMemoryBuffer(srcMgr.getMainFileID())->getBuffer();
+  if (emit == EmitKind::Launch)
+    return emitLaunch(*plan, sourceText, diags);
 
   std::unique_ptr<OutputFile> out = OutputFile::create(outputPath, error);
   if (!out)
@@ -284,9 +340,13 @@ int main(int argc, char **argv) {
     else
       printReport(*plan, diags, out->os());
     break;
+  case EmitKind::Manifest:
+    writeManifest(*plan, sourceText, out->os());
+    break;
   case EmitKind::Dot:
   case EmitKind::Svg:
-    llvm_unreachable("views are written above");
+  case EmitKind::Launch:
+    llvm_unreachable("written above");
   }
   if (!out->commit(error))
     return usageError(error);

@@ -1,0 +1,43 @@
+//===- Manifest.h - The launch manifest and launcher files ------*- C++ -*-===//
+//
+// -emit=manifest writes the JSON launch manifest (docs/manifest.md, schema in docs/manifest.schema.json): who is
+// who in the job, which groups to create in which order, where every expert lives, and the environment. Launcher
+// files (-emit=launch -launcher=...) start a job from it with torchrun, SLURM, Open MPI, Kubernetes, or the flags
+// of SGLang, vLLM and Megatron-Core.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_TARGET_MANIFEST_H
+#define MOEC_TARGET_MANIFEST_H
+
+#include "moec/IR/Plan.h"
+#include "moec/Support/Diagnostics.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
+
+namespace moec {
+
+constexpr int kManifestVersion = 1;
+
+/// Write the manifest of \p plan. \p sourceText is the main spec file's text (hashed into the identity).
+void writeManifest(const ir::Plan &plan, llvm::StringRef sourceText, llvm::raw_ostream &os);
+
+enum class Launcher { Torchrun, Slurm, Mpirun, Kubernetes, SGLang, VLLM, Megatron };
+llvm::StringRef spell(Launcher l);
+
+struct LaunchFile {
+  std::string path; ///< relative to the output directory
+  std::string text;
+  bool executable = false;
+};
+
+/// The files that start \p plan with \p launcher; the manifest itself is always among them (manifest.json).
+/// Where an engine cannot express the plan, a warning says so.
+std::vector<LaunchFile> launchFiles(const ir::Plan &plan, llvm::StringRef sourceText, Launcher launcher,
+                                    DiagEngine &diags);
+
+} // namespace moec
+
+#endif // MOEC_TARGET_MANIFEST_H

@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""check-manifest.py SCHEMA MANIFEST...: validate manifests against moec's JSON Schema (draft-07) with Debian's
+python3-jsonschema, and check what the schema cannot: every rank listed once and in order, groups of one kind
+partition the world, and every expert placed in every MoE layer. Prints a summary line per manifest."""
+import json
+import sys
+
+import jsonschema
+
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft7Validator.check_schema(schema)
+validator = jsonschema.Draft7Validator(schema)
+failed = False
+for path in sys.argv[2:]:
+    manifest = json.load(open(path))
+    errors = sorted(validator.iter_errors(manifest), key=lambda e: list(e.path))
+    plan = manifest["plan"]
+    world = plan["parallel"]["world"]
+    problems = ["%s: %s" % ("/".join(map(str, e.path)), e.message) for e in errors[:5]]
+    if [r["rank"] for r in plan["ranks"]] != list(range(world)):
+        problems.append("ranks are not 0..world-1 in order")
+    kinds = {}
+    for g in plan["processGroups"]:
+        kinds.setdefault(g["kind"], []).extend(g["ranks"])
+    for kind, ranks in kinds.items():
+        if sorted(ranks) != list(range(world)):
+            problems.append("the %s groups do not partition the world" % kind)
+    experts = plan["model"]["moe"]["experts"]
+    for layer in plan["placement"]["layers"]:
+        placed = sorted(set(e for e in layer["physicalToLogical"] if e >= 0))
+        if placed != list(range(experts)):
+            problems.append("layer %d does not place every expert" % layer["layer"])
+    ep = [g for g in plan["processGroups"] if g["kind"] == "ep"]
+    per_rank = sorted(set(len(r["experts"][0]) for r in plan["ranks"])) if plan["placement"]["layers"] else []
+    print("%s: %s; %d ranks, %d EP groups of %s, experts per rank in the first MoE layer %s, %d MoE layers"
+          % (path.split("/")[-1], "valid" if not problems else "INVALID", len(plan["ranks"]), len(ep),
+             sorted(set(len(g["ranks"]) for g in ep)), per_rank, len(plan["placement"]["layers"])))
+    for p in problems:
+        print("  " + p)
+    failed |= bool(problems)
+sys.exit(1 if failed else 0)

@@ -47,3 +47,9 @@ if shutil.which("torchrun") and subprocess.call(["/usr/bin/python3", "-c", "impo
     config.available_features.add("torch")
 if shutil.which("mpirun"):
     config.available_features.add("mpirun")
+
+# The expert-load traces of ../shared/loads (beside the checkout, here and in CI).
+loads = os.path.normpath(os.path.join(source_root, "..", "shared", "loads"))
+config.substitutions.append(("%loads", loads))
+if os.path.exists(os.path.join(loads, "dsv3-256e-top8-g8.lognormal0.6.train.load.csv")):
+    config.available_features.add("loads")

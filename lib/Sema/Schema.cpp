@@ -43,7 +43,7 @@ const llvm::StringRef activations[] = {"gelu", "relu", "silu", "swiglu"};
 const llvm::StringRef phases[] = {"prefill", "decode"};
 const llvm::StringRef overlaps[] = {"none", "two_micro_batch"};
 const llvm::StringRef kernels[] = {"fused", "naive"};
-const llvm::StringRef policies[] = {"contiguous", "round_robin", "topology_aware", "explicit"};
+const llvm::StringRef policies[] = {"contiguous", "round_robin", "topology_aware", "explicit", "balanced"};
 const llvm::StringRef objectives[] = {"time", "balance", "locality"};
 
 const KeyDesc gpuKeys[] = {

@@ -722,6 +722,11 @@ private:
       }
     };
     needsFile(PlacementPolicy::Explicit, "placement_file", s->placementFile);
+    needsFile(PlacementPolicy::Balanced, "expert_load", s->expertLoad);
+    if (ok && s->placement != PlacementPolicy::Balanced)
+      for (llvm::StringRef key : {"expert_load", "expert_routes", "placement_objective"})
+        if (c.has(key))
+          diags.warning(c.locOf(key), quoted(key) + " is only read by placement = balanced");
     if (ok && !s->placementFile.empty() && s->placement != PlacementPolicy::Explicit)
       diags.warning(c.locOf("placement_file"), "placement_file is only read by placement = explicit");
     valid[block.getName().str() + "@strategy"] = ok;

@@ -49,7 +49,7 @@ llvm::StringRef moec::spell(Phase p) { return p == Phase::Prefill ? "prefill" : 
 llvm::StringRef moec::spell(Overlap o) { return o == Overlap::None ? "none" : "two_micro_batch"; }
 llvm::StringRef moec::spell(AttentionKernel k) { return k == AttentionKernel::Fused ? "fused" : "naive"; }
 llvm::StringRef moec::spell(PlacementPolicy p) {
-  static const char *names[] = {"contiguous", "round_robin", "topology_aware", "explicit"};
+  static const char *names[] = {"contiguous", "round_robin", "topology_aware", "explicit", "balanced"};
   return names[static_cast<unsigned>(p)];
 }
 llvm::StringRef moec::spell(PlacementObjective o) {

@@ -204,3 +204,11 @@ void moec::writeManifest(const Plan &plan, llvm::StringRef sourceText, llvm::raw
   });
   os << "\n";
 }
+
+void moec::writePlacementCsv(const Plan &plan, llvm::raw_ostream &os) {
+  os << "layer,expert,replica,rank\n";
+  for (const LayerPlacement &lp : plan.placement.layers)
+    for (size_t e = 0; e < lp.replicas.size(); ++e)
+      for (size_t r = 0; r < lp.replicas[e].size(); ++r)
+        os << lp.layer << "," << e << "," << r << "," << lp.replicas[e][r] << "\n";
+}

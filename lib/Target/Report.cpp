@@ -177,6 +177,34 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
                                                      d.derived.epGroupNodes, t.expectedRemoteNodes)}});
   }
 
+  if (!plan.placement.quality.empty()) {
+    const auto &quality = plan.placement.quality;
+    double after = 0, before = 0, bound = 0, remote = 0, remoteBefore = 0;
+    bool routes = quality.front().remoteNodes >= 0;
+    for (const PlacementQuality &q : quality) {
+      after += q.balancedness;
+      before += q.contiguous;
+      bound += q.bound;
+      remote += q.remoteNodes;
+      remoteBefore += q.contiguousRemote;
+    }
+    double n = double(quality.size());
+    os << "\nplacement (balanced on measured loads; balancedness = mean GPU load / max GPU load)\n";
+    std::vector<std::pair<std::string, std::string>> rows = {
+        {"balancedness", fmt::format("{:.4f} on average (contiguous {:.4f}, bound {:.4f})", after / n, before / n,
+                                     bound / n)}};
+    if (routes)
+      rows.push_back({"remote nodes per token", fmt::format("{:.2f} on the routes file (contiguous {:.2f})",
+                                                            remote / n, remoteBefore / n)});
+    table(os, rows);
+    os << "  per layer (layer: balanced / contiguous / bound):";
+    for (size_t i = 0; i < quality.size(); ++i)
+      os << (i % 4 == 0 ? "\n    " : "   ")
+         << fmt::format("{:>3}: {:.4f} / {:.4f} / {:.4f}", quality[i].layer, quality[i].balancedness,
+                        quality[i].contiguous, quality[i].bound);
+    os << "\n";
+  }
+
   std::vector<const Diagnostic *> warnings;
   for (const Diagnostic &diag : diags.getDiagnostics())
     if (diag.severity == Severity::Warning)

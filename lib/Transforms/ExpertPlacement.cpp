@@ -22,11 +22,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Support/Csv.h"
+#include "moec/Transforms/Balance.h"
 #include "moec/Transforms/Pass.h"
 
 #include "llvm/ADT/DenseMap.h"
 
 #include <map>
+
+#include "fmt/format.h"
 
 using namespace moec;
 using namespace moec::ir;
@@ -87,8 +90,10 @@ public:
       if (m.isMoeLayer(l))
         moeLayers.push_back(l);
 
-    if (s.placement == PlacementPolicy::Explicit) {
-      if (llvm::failed(readExplicit(plan, moeLayers, diags)))
+    if (s.placement == PlacementPolicy::Explicit || s.placement == PlacementPolicy::Balanced) {
+      llvm::LogicalResult read = s.placement == PlacementPolicy::Explicit ? readExplicit(plan, moeLayers, diags)
+                                                                          : balanced(plan, moeLayers, diags);
+      if (llvm::failed(read))
         return llvm::failure();
       plan.placed = true;
       return llvm::success();
@@ -140,7 +145,8 @@ private:
       plan.placement.explanation = "slot s on position s mod " + std::to_string(ep);
       return out;
     case PlacementPolicy::Explicit:
-      llvm_unreachable("explicit placement is read, not computed");
+    case PlacementPolicy::Balanced:
+      llvm_unreachable("explicit and balanced placements are not per slot");
     case PlacementPolicy::TopologyAware:
       break;
     }
@@ -193,6 +199,176 @@ private:
     if (s.redundantExperts > 0)
       plan.placement.explanation += "; extra replicas on the node after their primary's";
     return out;
+  }
+
+  /// `expert_load`: `layer,expert,tokens`, every expert of every MoE layer once.
+  std::optional<std::map<int64_t, std::vector<double>>> readLoads(Plan &plan, llvm::ArrayRef<int64_t> moeLayers,
+                                                                   DiagEngine &diags) {
+    const StrategySpec &s = plan.strategy();
+    const ModelSpec &m = plan.model();
+    static const llvm::StringRef header[] = {"layer", "expert", "tokens"};
+    std::optional<CsvFile> file =
+        readCsv(s.expertLoad, plan.deploy->sourcePath, header, s.locOf("expert_load"), diags);
+    if (!file)
+      return std::nullopt;
+    int64_t experts = m.moe.experts;
+    std::map<int64_t, std::vector<double>> loads;
+    std::map<std::pair<int64_t, int64_t>, llvm::SMLoc> seen;
+    for (int64_t l : moeLayers)
+      loads[l].assign(experts, -1.0);
+    bool ok = !file->malformedRows;
+    for (const CsvRow &row : file->rows) {
+      std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
+      std::optional<int64_t> expert = parseCount(row.fields[1], "expert", diags);
+      std::optional<int64_t> tokens = parseCount(row.fields[2], "tokens", diags);
+      if (!layer || !expert || !tokens) {
+        ok = false;
+        continue;
+      }
+      auto it = loads.find(*layer);
+      if (it == loads.end()) {
+        diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" +
+                                           m.name + "' (MoE layers are " + std::to_string(m.denseLayers) + ".." +
+                                           std::to_string(m.layers - 1) + ")");
+        ok = false;
+        continue;
+      }
+      if (*expert >= experts) {
+        diags.error(row.fields[1].loc, "expert " + std::to_string(*expert) + " does not exist; model '" + m.name +
+                                           "' has " + std::to_string(experts) + " experts");
+        ok = false;
+        continue;
+      }
+      auto [first, inserted] = seen.try_emplace({*layer, *expert}, row.loc);
+      if (!inserted) {
+        diags.error(row.loc, "the load of expert " + std::to_string(*expert) + " in layer " +
+                                 std::to_string(*layer) + " is given twice");
+        diags.note(first->second, "first given here");
+        ok = false;
+        continue;
+      }
+      it->second[*expert] = double(*tokens);
+    }
+    bool rowsOk = ok;
+    for (const auto &[layer, load] : loads) {
+      if (!rowsOk)
+        break; // the rows were wrong; what is missing follows from them
+      int64_t missing = std::count(load.begin(), load.end(), -1.0);
+      if (missing == experts) {
+        diags.error(file->loc, "'" + s.expertLoad + "' has no loads for MoE layer " + std::to_string(layer));
+        ok = false;
+      } else if (missing > 0) {
+        int64_t first = std::find(load.begin(), load.end(), -1.0) - load.begin();
+        diags.error(file->loc, "'" + s.expertLoad + "' misses " + std::to_string(missing) + " expert(s) of layer " +
+                                   std::to_string(layer) + ", the first expert " + std::to_string(first));
+        ok = false;
+      }
+    }
+    if (!ok)
+      return std::nullopt;
+    return loads;
+  }
+
+  /// `expert_routes`: `layer,token,experts`, each token's top_k distinct experts separated by spaces.
+  std::optional<std::map<int64_t, std::vector<llvm::SmallVector<int32_t, 8>>>>
+  readRoutes(Plan &plan, DiagEngine &diags) {
+    const StrategySpec &s = plan.strategy();
+    const ModelSpec &m = plan.model();
+    static const llvm::StringRef header[] = {"layer", "token", "experts"};
+    std::optional<CsvFile> file =
+        readCsv(s.expertRoutes, plan.deploy->sourcePath, header, s.locOf("expert_routes"), diags);
+    if (!file)
+      return std::nullopt;
+    std::map<int64_t, std::vector<llvm::SmallVector<int32_t, 8>>> routes;
+    bool ok = !file->malformedRows;
+    for (const CsvRow &row : file->rows) {
+      std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
+      std::optional<int64_t> token = parseCount(row.fields[1], "token", diags);
+      if (!layer || !token) {
+        ok = false;
+        continue;
+      }
+      if (!m.isMoeLayer(*layer) || *layer >= m.layers) {
+        diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" +
+                                           m.name + "'");
+        ok = false;
+        continue;
+      }
+      llvm::SmallVector<llvm::StringRef, 8> ids;
+      row.fields[2].text.split(ids, ' ', -1, /*KeepEmpty=*/false);
+      llvm::SmallVector<int32_t, 8> experts;
+      for (llvm::StringRef id : ids) {
+        int64_t e;
+        if (id.getAsInteger(10, e) || e < 0 || e >= m.moe.experts || llvm::is_contained(experts, int32_t(e))) {
+          diags.error(row.fields[2].loc, "'" + row.fields[2].text.str() + "' must be " +
+                                             std::to_string(m.moe.topK) + " distinct expert ids below " +
+                                             std::to_string(m.moe.experts) + ", separated by spaces");
+          ok = false;
+          experts.clear();
+          break;
+        }
+        experts.push_back(int32_t(e));
+      }
+      if (experts.empty())
+        continue;
+      if (int64_t(experts.size()) != m.moe.topK) {
+        diags.error(row.fields[2].loc, "a token routes to top_k = " + std::to_string(m.moe.topK) +
+                                           " experts, but this row lists " + std::to_string(experts.size()));
+        ok = false;
+        continue;
+      }
+      routes[*layer].push_back(experts);
+    }
+    if (!ok)
+      return std::nullopt;
+    return routes;
+  }
+
+  llvm::LogicalResult balanced(Plan &plan, llvm::ArrayRef<int64_t> moeLayers, DiagEngine &diags) {
+    const StrategySpec &s = plan.strategy();
+    std::optional<std::map<int64_t, std::vector<double>>> loads = readLoads(plan, moeLayers, diags);
+    std::optional<std::map<int64_t, std::vector<llvm::SmallVector<int32_t, 8>>>> routes;
+    if (!s.expertRoutes.empty())
+      routes = readRoutes(plan, diags);
+    if (!loads || (!s.expertRoutes.empty() && !routes))
+      return llvm::failure();
+    int64_t slots = plan.model().moe.experts + s.redundantExperts;
+    const ProcessGroup &group = plan.group(GroupKind::EP, 0);
+    std::vector<int32_t> nodeOf;
+    for (int64_t r : group.ranks)
+      nodeOf.push_back(int32_t(plan.devices[r].node));
+    double sum = 0, sumContiguous = 0;
+    for (int64_t layer : moeLayers) {
+      const std::vector<double> &load = (*loads)[layer];
+      ExpertReplicas replicas = balanceExperts(load, s.ep, slots);
+      // The README's contiguous baseline with the same replica counts, for comparison.
+      std::vector<int32_t> counts = replicaCounts(load, s.ep, slots);
+      ExpertReplicas contiguous(load.size());
+      for (int64_t e = 0, slot = 0; e < int64_t(load.size()); ++e)
+        for (int32_t r = 0; r < counts[e]; ++r, ++slot)
+          contiguous[e].push_back(int32_t(slot * s.ep / slots));
+      PlacementQuality q{layer, balancedness(load, replicas, s.ep), balancedness(load, contiguous, s.ep),
+                         balanceLowerBound(load, s.ep, slots)};
+      if (routes && routes->count(layer)) {
+        q.remoteNodes = remoteNodesPerToken((*routes)[layer], replicas, nodeOf);
+        q.contiguousRemote = remoteNodesPerToken((*routes)[layer], contiguous, nodeOf);
+      }
+      sum += q.balancedness;
+      sumContiguous += q.contiguous;
+      plan.placement.quality.push_back(q);
+      plan.placement.layers.push_back({layer, std::move(replicas)});
+    }
+    double n = double(moeLayers.size());
+    plan.placement.explanation =
+        fmt::format("replicas and GPUs chosen for the measured loads in '{}': balancedness {:.4f} on average "
+                    "(contiguous {:.4f}; the bound is {:.4f})",
+                    s.expertLoad, sum / n, sumContiguous / n, [&] {
+                      double b = 0;
+                      for (const PlacementQuality &q : plan.placement.quality)
+                        b += q.bound;
+                      return b / n;
+                    }());
+    return llvm::success();
   }
 
   llvm::LogicalResult readExplicit(Plan &plan, llvm::ArrayRef<int64_t> moeLayers, DiagEngine &diags) {

@@ -39,7 +39,7 @@ namespace cl = llvm::cl;
 namespace {
 enum ExitCode { ExitSuccess = 0, ExitInputError = 1, ExitUsageError = 2 };
 
-enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch };
+enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch, Placement };
 enum class ViewKind { Overview, Attention, Expert, Routing, Layer, All };
 enum class Format { Text, Json };
 
@@ -56,6 +56,8 @@ cl::opt<EmitKind> emit("emit", cl::desc("What to print"), cl::init(EmitKind::Ast
                                   clEnumValN(EmitKind::Dot, "dot", "a Graphviz view of the plan (-view)"),
                                   clEnumValN(EmitKind::Svg, "svg", "the same view laid out as SVG"),
                                   clEnumValN(EmitKind::Manifest, "manifest", "the JSON launch manifest"),
+                                  clEnumValN(EmitKind::Placement, "placement",
+                                             "the expert placement as CSV: layer,expert,replica,rank"),
                                   clEnumValN(EmitKind::Launch, "launch",
                                              "launcher files and the manifest, in the directory -o names")),
                        cl::cat(moecCategory));
@@ -342,6 +344,9 @@ int main(int argc, char **argv) {
     break;
   case EmitKind::Manifest:
     writeManifest(*plan, sourceText, out->os());
+    break;
+  case EmitKind::Placement:
+    writePlacementCsv(*plan, out->os());
     break;
   case EmitKind::Dot:
   case EmitKind::Svg:

@@ -170,10 +170,21 @@ struct LayerPlacement {
   bool operator==(const LayerPlacement &other) const { return replicas == other.replicas; }
 };
 
+/// How good a load-aware placement is on the loads it was given (placement = balanced).
+struct PlacementQuality {
+  int64_t layer;
+  double balancedness;       ///< mean GPU load / max GPU load
+  double contiguous;         ///< the same for the contiguous baseline with the same replica counts
+  double bound;              ///< the best any placement with these slots can reach
+  double remoteNodes = -1;   ///< per token on the routes file, -1 without one
+  double contiguousRemote = -1;
+};
+
 struct Placement {
   PlacementPolicy policy = PlacementPolicy::Contiguous;
   std::string explanation;            ///< What the policy did, for the report.
   std::vector<LayerPlacement> layers; ///< One per MoE layer, in layer order.
+  std::vector<PlacementQuality> quality; ///< Per MoE layer, for placement = balanced.
 
   const LayerPlacement *forLayer(int64_t layer) const;
 };

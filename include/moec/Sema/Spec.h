@@ -40,7 +40,7 @@ enum class Activation { Gelu, Relu, Silu, SwiGLU };
 enum class Phase { Prefill, Decode };
 enum class Overlap { None, TwoMicroBatch };
 enum class AttentionKernel { Fused, Naive };
-enum class PlacementPolicy { Contiguous, RoundRobin, TopologyAware, Explicit };
+enum class PlacementPolicy { Contiguous, RoundRobin, TopologyAware, Explicit, Balanced };
 enum class PlacementObjective { Time, Balance, Locality };
 
 /// The four parallel axes, in the order the default rank order lists them (fastest-varying first).

@@ -24,6 +24,10 @@ constexpr int kManifestVersion = 1;
 /// Write the manifest of \p plan. \p sourceText is the main spec file's text (hashed into the identity).
 void writeManifest(const ir::Plan &plan, llvm::StringRef sourceText, llvm::raw_ostream &os);
 
+/// -emit=placement: `layer,expert,replica,rank` (rank: the position 0..ep-1 in the EP group; replica 0 the
+/// primary), the format placement = explicit reads back.
+void writePlacementCsv(const ir::Plan &plan, llvm::raw_ostream &os);
+
 enum class Launcher { Torchrun, Slurm, Mpirun, Kubernetes, SGLang, VLLM, Megatron };
 llvm::StringRef spell(Launcher l);
 

@@ -1,0 +1,343 @@
+//===- Balance.cpp - Load-aware expert placement --------------------------===//
+//
+// Algorithm (balanceExperts):
+//   1. Replica counts: one per expert; each extra replica to the expert with the largest load per replica. This
+//      minimises the largest per-replica load, the bound no packing can beat.
+//   2. Greedy packing (longest processing time first): replicas by decreasing load, each onto the least-loaded GPU
+//      that has a free slot and does not hold its expert yet.
+//   3. Refinement: while the busiest GPU can be relieved, move one of its replicas to a GPU with a free slot, or
+//      swap it with a lighter replica of another GPU, choosing the change that lowers the larger of the two GPUs'
+//      loads the most. Every accepted step lowers that pair's maximum below the busiest load, so the result is never
+//      worse than the greedy packing; it stops when no step helps the busiest GPU, or after a bounded number of
+//      steps.
+// Everything is deterministic: ties go to the lowest expert id and the lowest GPU.
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Transforms/Balance.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <queue>
+
+using namespace moec;
+
+std::vector<int32_t> moec::replicaCounts(llvm::ArrayRef<double> load, int64_t gpus, int64_t slots) {
+  int64_t experts = int64_t(load.size());
+  std::vector<int32_t> count(experts, 1);
+  auto less = [&](int64_t a, int64_t b) {
+    double la = load[a] / count[a], lb = load[b] / count[b];
+    return la != lb ? la < lb : a > b; // the largest per-replica load first, then the lowest id
+  };
+  std::priority_queue<int64_t, std::vector<int64_t>, decltype(less)> queue(less);
+  for (int64_t e = 0; e < experts; ++e)
+    queue.push(e);
+  for (int64_t extra = slots - experts; extra > 0 && !queue.empty();) {
+    int64_t e = queue.top();
+    queue.pop();
+    if (count[e] >= gpus)
+      continue; // it cannot take another replica; the next expert does
+    ++count[e];
+    --extra;
+    queue.push(e);
+  }
+  return count;
+}
+
+namespace {
+
+struct Item {
+  int32_t expert;
+  double weight;
+};
+
+class Packer {
+public:
+  Packer(int64_t gpus, int64_t capacity, int64_t experts)
+      : capacity(capacity), words((experts + 63) / 64), items(gpus), loads(gpus, 0.0),
+        member(size_t(gpus) * words, 0) {}
+
+  bool holds(int64_t gpu, int32_t expert) const {
+    return member[size_t(gpu) * words + expert / 64] >> (expert % 64) & 1;
+  }
+
+  void put(int64_t gpu, const Item &item) {
+    items[gpu].push_back(item);
+    loads[gpu] += item.weight;
+    member[size_t(gpu) * words + item.expert / 64] |= uint64_t(1) << (item.expert % 64);
+  }
+
+  void clearMember(int64_t gpu, int32_t expert) {
+    member[size_t(gpu) * words + expert / 64] &= ~(uint64_t(1) << (expert % 64));
+  }
+  void setMember(int64_t gpu, int32_t expert) {
+    member[size_t(gpu) * words + expert / 64] |= uint64_t(1) << (expert % 64);
+  }
+
+  static void sortItems(std::vector<Item> &order) {
+    std::stable_sort(order.begin(), order.end(), [](const Item &a, const Item &b) {
+      return a.weight != b.weight ? a.weight > b.weight : a.expert < b.expert;
+    });
+  }
+
+  /// Heaviest first in a snake over the GPUs (0..G-1, then G-1..0, ...): with two slots per GPU this pairs the
+  /// heaviest replica with the lightest, the optimal pairing; a GPU that already holds the expert, or is full,
+  /// passes its turn to the next in the snake.
+  void snake(std::vector<Item> order) {
+    sortItems(order);
+    int64_t gpus = int64_t(loads.size());
+    std::vector<int64_t> path;
+    for (int64_t round = 0; round < capacity; ++round)
+      for (int64_t i = 0; i < gpus; ++i)
+        path.push_back(round % 2 == 0 ? i : gpus - 1 - i);
+    std::vector<bool> used(path.size(), false);
+    size_t cursor = 0;
+    for (const Item &item : order) {
+      while (cursor < path.size() && used[cursor])
+        ++cursor;
+      size_t at = cursor;
+      while (at < path.size() && (used[at] || int64_t(items[path[at]].size()) >= capacity ||
+                                  holds(path[at], item.expert)))
+        ++at;
+      if (at == path.size()) { // every later turn is taken: fall back to the least-loaded possible GPU
+        int64_t best = -1;
+        for (int64_t g = 0; g < gpus; ++g)
+          if (int64_t(items[g].size()) < capacity && !holds(g, item.expert) && (best < 0 || loads[g] < loads[best]))
+            best = g;
+        assert(best >= 0 && "no GPU can take the replica");
+        put(best, item);
+        continue;
+      }
+      used[at] = true;
+      put(path[at], item);
+    }
+  }
+
+  void greedy(std::vector<Item> order) {
+    sortItems(order);
+    // GPUs by load in a heap; those that cannot take the replica are set aside and put back after.
+    using Entry = std::pair<double, int64_t>;
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+    for (int64_t g = 0; g < int64_t(loads.size()); ++g)
+      heap.push({0.0, g});
+    std::vector<Entry> aside;
+    for (const Item &item : order) {
+      while (!heap.empty() && holds(heap.top().second, item.expert)) {
+        aside.push_back(heap.top());
+        heap.pop();
+      }
+      assert(!heap.empty() && "no GPU can take the replica");
+      int64_t best = heap.top().second;
+      heap.pop();
+      put(best, item);
+      if (int64_t(items[best].size()) < capacity)
+        heap.push({loads[best], best});
+      for (const Entry &e : aside)
+        heap.push(e);
+      aside.clear();
+    }
+  }
+
+  /// One improving step on the busiest GPU; false when there is none.
+  bool refineOnce() {
+    int64_t gpus = int64_t(loads.size());
+    int64_t h = std::max_element(loads.begin(), loads.end()) - loads.begin();
+    double top = loads[h];
+    double bestMax = top * (1 - 1e-6); // steps that gain less than a millionth are not worth their time
+    int64_t bestItem = -1, bestGpu = -1, bestOther = -1; // bestOther = -1: a move
+    for (size_t i = 0; i < items[h].size(); ++i) {
+      const Item &a = items[h][i];
+      for (int64_t b = 0; b < gpus; ++b) {
+        if (b == h || holds(b, a.expert))
+          continue;
+        if (int64_t(items[b].size()) < capacity) {
+          double m = std::max(top - a.weight, loads[b] + a.weight);
+          if (m < bestMax) {
+            bestMax = m;
+            bestItem = int64_t(i), bestGpu = b, bestOther = -1;
+          }
+        }
+        for (size_t j = 0; j < items[b].size(); ++j) {
+          const Item &c = items[b][j];
+          if (c.weight >= a.weight || holds(h, c.expert))
+            continue;
+          double m = std::max(top - a.weight + c.weight, loads[b] - c.weight + a.weight);
+          if (m < bestMax) {
+            bestMax = m;
+            bestItem = int64_t(i), bestGpu = b, bestOther = int64_t(j);
+          }
+        }
+      }
+    }
+    if (bestItem < 0)
+      return false;
+    Item a = items[h][bestItem];
+    clearMember(h, a.expert);
+    if (bestOther < 0) {
+      items[h].erase(items[h].begin() + bestItem);
+      loads[h] -= a.weight;
+      put(bestGpu, a);
+    } else {
+      Item c = items[bestGpu][bestOther];
+      clearMember(bestGpu, c.expert);
+      items[h][bestItem] = c;
+      items[bestGpu][bestOther] = a;
+      setMember(h, c.expert);
+      setMember(bestGpu, a.expert);
+      loads[h] += c.weight - a.weight;
+      loads[bestGpu] += a.weight - c.weight;
+    }
+    return true;
+  }
+
+  double maxLoad() const { return *std::max_element(loads.begin(), loads.end()); }
+
+  ExpertReplicas result(int64_t experts) const {
+    ExpertReplicas out(experts);
+    for (int64_t g = 0; g < int64_t(items.size()); ++g)
+      for (const Item &i : items[g])
+        out[i.expert].push_back(int32_t(g));
+    return out;
+  }
+
+private:
+  int64_t capacity;
+  int64_t words;
+  std::vector<std::vector<Item>> items;
+  std::vector<double> loads;
+  std::vector<uint64_t> member; ///< per GPU, a bit per expert it holds
+};
+
+} // namespace
+
+ExpertReplicas moec::balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, int64_t slots,
+                                    BalanceStats *stats) {
+  int64_t experts = int64_t(load.size());
+  int64_t capacity = (slots + gpus - 1) / gpus;
+  std::vector<int32_t> count = replicaCounts(load, gpus, slots);
+  std::vector<Item> order;
+  order.reserve(slots);
+  for (int64_t e = 0; e < experts; ++e)
+    for (int32_t r = 0; r < count[e]; ++r)
+      order.push_back({int32_t(e), load[e] / count[e]});
+  // Two starts, each refined; the better wins (ties: the greedy one).
+  auto solve = [&](bool snakeStart, BalanceStats &st) {
+    Packer packer(gpus, capacity, experts);
+    if (snakeStart)
+      packer.snake(order);
+    else
+      packer.greedy(order);
+    st.greedyMax = packer.maxLoad();
+    // Each step lowers the busiest GPU below the current maximum; a bounded number of steps keeps the time bounded.
+    for (int64_t limit = gpus; st.moves < limit && packer.refineOnce(); ++st.moves) {
+    }
+    st.maxLoad = packer.maxLoad();
+    return packer;
+  };
+  BalanceStats greedyStats, snakeStats;
+  if (capacity == 2 && slots == 2 * gpus) {
+    // Every GPU holds exactly two replicas: the snake pairs them optimally, so the replica counts decide. Move a
+    // replica from the expert that misses it least to the heavier expert of the busiest pair while that helps.
+    auto pairMax = [&](const std::vector<int32_t> &c) {
+      std::vector<double> w;
+      for (int64_t e = 0; e < experts; ++e)
+        for (int32_t r = 0; r < c[e]; ++r)
+          w.push_back(load[e] / c[e]);
+      std::sort(w.begin(), w.end());
+      double most = 0;
+      for (size_t i = 0; i < w.size() / 2; ++i)
+        most = std::max(most, w[i] + w[w.size() - 1 - i]);
+      return most;
+    };
+    double best = pairMax(count);
+    for (int64_t step = 0; step < 4 * gpus; ++step) {
+      // The heaviest per-replica expert gains a replica; the one whose replicas would grow least loses one.
+      int64_t gain = -1, lose = -1;
+      for (int64_t e = 0; e < experts; ++e) {
+        if (count[e] < gpus && (gain < 0 || load[e] / count[e] > load[gain] / count[gain]))
+          gain = e;
+        if (count[e] > 1 && (lose < 0 || load[e] / (count[e] - 1) < load[lose] / (count[lose] - 1)))
+          lose = e;
+      }
+      if (gain < 0 || lose < 0 || gain == lose)
+        break;
+      ++count[gain];
+      --count[lose];
+      double m = pairMax(count);
+      if (m >= best) {
+        --count[gain];
+        ++count[lose];
+        break;
+      }
+      best = m;
+    }
+    order.clear();
+    for (int64_t e = 0; e < experts; ++e)
+      for (int32_t r = 0; r < count[e]; ++r)
+        order.push_back({int32_t(e), load[e] / count[e]});
+  }
+  Packer greedy = solve(false, greedyStats);
+  // The snake start is the optimal pairing when every GPU holds two slots.
+  Packer snake = capacity == 2 ? solve(true, snakeStats) : Packer(gpus, capacity, experts);
+  bool useSnake = capacity == 2 && snakeStats.maxLoad < greedyStats.maxLoad;
+  Packer &packer = useSnake ? snake : greedy;
+  if (stats)
+    *stats = useSnake ? snakeStats : greedyStats;
+  return packer.result(experts);
+}
+
+std::vector<double> moec::gpuLoads(llvm::ArrayRef<double> load, const ExpertReplicas &placement, int64_t gpus) {
+  std::vector<double> loads(gpus, 0.0);
+  for (size_t e = 0; e < placement.size(); ++e)
+    for (int32_t g : placement[e])
+      loads[g] += load[e] / double(placement[e].size());
+  return loads;
+}
+
+double moec::balancedness(llvm::ArrayRef<double> load, const ExpertReplicas &placement, int64_t gpus) {
+  std::vector<double> loads = gpuLoads(load, placement, gpus);
+  double total = 0, most = 0;
+  for (double l : loads) {
+    total += l;
+    most = std::max(most, l);
+  }
+  return most > 0 ? total / double(gpus) / most : 1.0;
+}
+
+double moec::balanceLowerBound(llvm::ArrayRef<double> load, int64_t gpus, int64_t slots) {
+  std::vector<int32_t> count = replicaCounts(load, gpus, slots);
+  double total = 0, worst = 0;
+  for (size_t e = 0; e < load.size(); ++e) {
+    total += load[e];
+    worst = std::max(worst, load[e] / count[e]);
+  }
+  double mean = total / double(gpus);
+  return mean > 0 ? mean / std::max(mean, worst) : 1.0;
+}
+
+double moec::remoteNodesPerToken(llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> routes,
+                                 const ExpertReplicas &placement, llvm::ArrayRef<int32_t> nodeOf) {
+  if (routes.empty())
+    return 0;
+  int64_t gpus = int64_t(nodeOf.size());
+  int32_t nodes = *std::max_element(nodeOf.begin(), nodeOf.end()) + 1;
+  std::vector<double> miss(nodes), onNode(nodes);
+  double sum = 0;
+  for (size_t t = 0; t < routes.size(); ++t) {
+    std::fill(miss.begin(), miss.end(), 1.0);
+    for (int32_t e : routes[t]) {
+      const auto &reps = placement[e];
+      // The chance that expert e's replica, chosen uniformly, is not on each node.
+      std::fill(onNode.begin(), onNode.end(), 0.0);
+      for (int32_t g : reps)
+        onNode[nodeOf[g]] += 1.0 / double(reps.size());
+      for (int32_t n = 0; n < nodes; ++n)
+        miss[n] *= 1.0 - onNode[n];
+    }
+    int32_t own = nodeOf[int64_t(t) % gpus];
+    for (int32_t n = 0; n < nodes; ++n)
+      if (n != own)
+        sum += 1.0 - miss[n];
+  }
+  return sum / double(routes.size());
+}

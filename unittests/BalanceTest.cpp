@@ -1,0 +1,98 @@
+//===- BalanceTest.cpp - Invariants of load-aware placement on random loads ===//
+#include "moec/Transforms/Balance.h"
+
+#include "gtest/gtest.h"
+
+#include <random>
+#include <set>
+
+using namespace moec;
+
+namespace {
+struct Case {
+  int64_t experts, gpus, slots;
+};
+
+std::vector<double> randomLoad(int64_t experts, std::mt19937_64 &rng) {
+  std::lognormal_distribution<double> skew(0.0, 0.8);
+  std::vector<double> load(experts);
+  for (double &l : load)
+    l = std::floor(1000 * skew(rng));
+  return load;
+}
+} // namespace
+
+// Every expert placed at least once, all slots used, never more than ceil(slots / gpus) on a GPU, never two
+// replicas of one expert on one GPU; on hundreds of random skewed loads and shapes.
+TEST(Balance, InvariantsOnRandomLoads) {
+  std::mt19937_64 rng(42);
+  const Case cases[] = {{8, 8, 8}, {8, 8, 12}, {64, 64, 128}, {256, 32, 288}, {256, 144, 288}, {16, 6, 20},
+                        {5, 16, 5}, {256, 128, 384}};
+  for (const Case &c : cases)
+    for (int trial = 0; trial < 25; ++trial) {
+      std::vector<double> load = randomLoad(c.experts, rng);
+      BalanceStats stats;
+      ExpertReplicas placed = balanceExperts(load, c.gpus, c.slots, &stats);
+      ASSERT_EQ(int64_t(placed.size()), c.experts);
+      int64_t capacity = (c.slots + c.gpus - 1) / c.gpus, total = 0;
+      std::vector<int64_t> perGpu(c.gpus, 0);
+      for (const auto &reps : placed) {
+        ASSERT_GE(reps.size(), 1u);
+        std::set<int32_t> distinct(reps.begin(), reps.end());
+        EXPECT_EQ(distinct.size(), reps.size()) << "two replicas of one expert on one GPU";
+        for (int32_t g : reps) {
+          ASSERT_GE(g, 0);
+          ASSERT_LT(g, c.gpus);
+          ++perGpu[g];
+        }
+        total += int64_t(reps.size());
+      }
+      EXPECT_EQ(total, c.slots);
+      for (int64_t n : perGpu)
+        EXPECT_LE(n, capacity);
+      // Refinement never makes the greedy start worse, and the result never beats the bound.
+      EXPECT_LE(stats.maxLoad, stats.greedyMax * (1 + 1e-12));
+      EXPECT_LE(balancedness(load, placed, c.gpus), balanceLowerBound(load, c.gpus, c.slots) + 1e-9);
+    }
+}
+
+TEST(Balance, ReplicasGoToTheHeaviestExperts) {
+  std::vector<double> load = {400, 90, 60, 50, 40, 30, 20, 10};
+  std::vector<int32_t> count = replicaCounts(load, 8, 12);
+  EXPECT_EQ(count[0], 5);
+  for (size_t e = 1; e < count.size(); ++e)
+    EXPECT_EQ(count[e], 1);
+  // Never more replicas than GPUs.
+  std::vector<int32_t> capped = replicaCounts({1000, 1}, 3, 5);
+  EXPECT_EQ(capped[0], 3);
+  EXPECT_EQ(capped[1], 2);
+}
+
+TEST(Balance, BeatsContiguousOnSkewedLoads) {
+  std::mt19937_64 rng(7);
+  double balanced = 0, contiguous = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<double> load = randomLoad(256, rng);
+    balanced += balancedness(load, balanceExperts(load, 32, 288), 32);
+    std::vector<int32_t> count = replicaCounts(load, 32, 288);
+    ExpertReplicas c(load.size());
+    for (int64_t e = 0, s = 0; e < 256; ++e)
+      for (int32_t r = 0; r < count[e]; ++r, ++s)
+        c[e].push_back(int32_t(s * 32 / 288));
+    contiguous += balancedness(load, c, 32);
+  }
+  EXPECT_GT(balanced / 20, 0.99);
+  EXPECT_GT(balanced, contiguous);
+}
+
+TEST(Balance, RemoteNodes) {
+  // Two GPUs per node; token 0 comes from GPU 0 (node 0) and picks experts on GPU 1 (node 0) and GPU 2 (node 1).
+  ExpertReplicas placement = {{1}, {2}, {3}};
+  std::vector<llvm::SmallVector<int32_t, 8>> routes = {{0, 1}};
+  std::vector<int32_t> nodeOf = {0, 0, 1, 1};
+  EXPECT_DOUBLE_EQ(remoteNodesPerToken(routes, placement, nodeOf), 1.0);
+  // Expert 0 replicated on both nodes: half the time its replica is remote, but expert 1 is remote anyway.
+  ExpertReplicas replicated = {{0, 2}, {0}, {3}};
+  std::vector<llvm::SmallVector<int32_t, 8>> local = {{0, 1}};
+  EXPECT_DOUBLE_EQ(remoteNodesPerToken(local, replicated, nodeOf), 0.5);
+}

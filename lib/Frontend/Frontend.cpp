@@ -24,6 +24,10 @@ public:
   Loader(const FrontendOptions &options, DiagEngine &diags, Spec &spec)
       : options(options), diags(diags), srcMgr(diags.getSourceMgr()), spec(spec) {}
 
+  void loadText(llvm::StringRef text, llvm::StringRef name) {
+    load(llvm::MemoryBuffer::getMemBufferCopy(text, name), name.str(), name.str());
+  }
+
   /// Load the main file. False on an I/O error (already reported).
   bool loadMain(llvm::StringRef path) {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf = readFile(path);
@@ -93,7 +97,9 @@ private:
 
     // 1. Next to the importing file, 2. each -I directory, 3. the bundled library.
     std::vector<std::string> candidates;
-    if (llvm::sys::path::is_absolute(imp.path)) {
+    if (!options.allowFileImports) {
+      // Only the bundled library.
+    } else if (llvm::sys::path::is_absolute(imp.path)) {
       candidates.push_back(imp.path);
     } else {
       llvm::SmallString<256> local = importerPath == "<stdin>" ? llvm::StringRef(".")
@@ -182,6 +188,19 @@ FrontendResult moec::runFrontend(llvm::StringRef path, const FrontendOptions &op
     return result;
   }
   if (!runSema(*result.spec, diags))
+    result.status = FrontendStatus::InputError;
+  return result;
+}
+
+FrontendResult moec::runFrontendOnText(llvm::StringRef text, llvm::StringRef name, const FrontendOptions &options,
+                                       DiagEngine &diags) {
+  FrontendResult result;
+  result.spec = std::make_unique<Spec>();
+  Loader loader(options, diags, *result.spec);
+  loader.loadText(text, name);
+  if (loader.failed || diags.hasErrors())
+    result.status = FrontendStatus::InputError;
+  else if (!runSema(*result.spec, diags))
     result.status = FrontendStatus::InputError;
   return result;
 }

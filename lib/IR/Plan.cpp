@@ -175,15 +175,12 @@ unsigned Program::insertOp(OpKind kind, std::string name, OpSite site, llvm::SML
   return out;
 }
 
-std::vector<llvm::SmallVector<int32_t, 2>> LayerPlacement::slots() const {
-  int32_t positions = 0;
-  for (const auto &r : replicas)
-    for (int32_t p : r)
-      positions = std::max(positions, p + 1);
+std::vector<llvm::SmallVector<int32_t, 2>> LayerPlacement::slots(int64_t positions) const {
   std::vector<llvm::SmallVector<int32_t, 2>> out(positions);
   for (size_t e = 0; e < replicas.size(); ++e)
     for (int32_t p : replicas[e])
-      out[p].push_back(int32_t(e));
+      if (p >= 0 && p < positions)
+        out[p].push_back(int32_t(e));
   return out;
 }
 
@@ -221,7 +218,7 @@ int64_t Plan::maxSlotsPerGpu() const {
     return deploy->derived.expertsPerGpu;
   int64_t most = 0;
   for (const LayerPlacement &lp : placement.layers)
-    for (const auto &held : lp.slots())
+    for (const auto &held : lp.slots(ep()))
       most = std::max<int64_t>(most, int64_t(held.size()));
   return most;
 }

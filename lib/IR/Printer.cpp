@@ -200,7 +200,7 @@ private:
       while (j + 1 < pl.layers.size() && pl.layers[j + 1] == pl.layers[i])
         ++j;
       os << "    layers " << range(pl.layers[i].layer, pl.layers[j].layer) << " {\n";
-      std::vector<llvm::SmallVector<int32_t, 2>> held = pl.layers[i].slots();
+      std::vector<llvm::SmallVector<int32_t, 2>> held = pl.layers[i].slots(plan.ep());
       for (int64_t p = 0; p < plan.ep(); ++p) {
         int64_t rank = group.ranks[p];
         os << "      ep " << p << " (rank " << rank << ", node " << plan.devices[rank].node << "): ";

@@ -27,6 +27,10 @@ const DeploySpec *Spec::findDeploy(llvm::StringRef name) const {
 
 namespace {
 
+/// Limits that keep every plan's memory and time bounded (docs/reliability.md).
+constexpr int64_t kMaxWorld = int64_t(1) << 17;            // 131,072 GPUs
+constexpr int64_t kMaxPlacementEntries = int64_t(1) << 24; // expert slots x MoE layers
+
 std::string quoted(llvm::StringRef s) { return "'" + s.str() + "'"; }
 
 std::string didYouMean(llvm::StringRef name, llvm::ArrayRef<llvm::StringRef> candidates) {
@@ -675,6 +679,11 @@ private:
         }
       }
     }
+    if (c.valid("nodes") && c.valid("gpus_per_node") && cluster->world() > kMaxWorld) {
+      diags.error(c.locOf("nodes"), "the cluster has " + std::to_string(cluster->world()) +
+                                        " GPUs, more than the limit of " + std::to_string(kMaxWorld));
+      ok = false;
+    }
     if (ok && cluster->nodes > 1 && cluster->interNode.bandwidth > cluster->intraNode.bandwidth)
       diags.warning(cluster->interNode.locOf("bandwidth"),
                     "inter_node bandwidth is higher than intra_node bandwidth; are they swapped?");
@@ -866,6 +875,13 @@ private:
 
     RankLayout layout(s);
     dv.expertSlots = m.moe.experts + s.redundantExperts;
+    if (dv.expertSlots * m.moeLayers() > kMaxPlacementEntries) {
+      diags.error(s.locOf("redundant_experts"),
+                  "the placement table would hold " + num(dv.expertSlots * m.moeLayers()) +
+                      " entries (expert slots x MoE layers), more than the limit of " + num(kMaxPlacementEntries));
+      inDeploy();
+      return;
+    }
     dv.expertsPerGpu = (dv.expertSlots + s.ep - 1) / s.ep;
     dv.attentionDp = s.dp * s.ep;
     dv.layersPerStage = (m.layers + s.pp - 1) / s.pp;

@@ -60,6 +60,18 @@ public:
     }
     kind = plan.layerKinds[layer];
     program = kind == LayerKind::MoE ? &plan.moe : &plan.dense;
+    // Refuse a view that is too large before building it, from its size in ranks and ops.
+    size_t estimate = 0;
+    if (opts.view == View::Layer)
+      estimate = replicaRanks(opts.replica).size() * (program->ops.size() * size_t(plan.maxSlotsPerGpu()) + 1);
+    else if (opts.view == View::Routing)
+      estimate = size_t(plan.strategy().ep) * size_t(plan.maxSlotsPerGpu());
+    if (estimate > 4 * kMaxViewNodes) {
+      error = "this view would have about " + std::to_string(estimate) + " nodes, more than the " +
+              std::to_string(kMaxViewNodes) + " that Graphviz lays out in reasonable time; narrow it with " +
+              "-view=attention, -view=expert or -view=routing (one GPU or one layer) or a smaller deployment";
+      return false;
+    }
     switch (opts.view) {
     case View::Overview:
       overview();

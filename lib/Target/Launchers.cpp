@@ -171,13 +171,14 @@ std::string sglangLocation(const Plan &plan, bool &uneven) {
   const LayerPlacement &first = plan.placement.layers.front();
   for (int64_t l = 0; l < plan.model().layers; ++l) {
     const LayerPlacement *lp = plan.placement.forLayer(l);
-    std::vector<llvm::SmallVector<int32_t, 2>> held = (lp ? *lp : first).slots();
+    std::vector<llvm::SmallVector<int32_t, 2>> held = (lp ? *lp : first).slots(plan.strategy().ep);
     out += "  [";
     bool firstValue = true;
     for (int64_t p = 0; p < plan.strategy().ep; ++p)
       for (int64_t k = 0; k < slotsPerGpu; ++k) {
-        bool filled = p < int64_t(held.size()) && k < int64_t(held[p].size());
+        bool filled = k < int64_t(held[p].size());
         uneven |= !filled;
+        // SGLang has no empty slot: pad with the position's first expert (or expert 0 where it holds none).
         out += (firstValue ? "" : ", ") + std::to_string(filled ? held[p][k] : held[p].empty() ? 0 : held[p][0]);
         firstValue = false;
       }

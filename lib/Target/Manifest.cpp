@@ -102,7 +102,7 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
           j.object([&] {
             j.attribute("layer", lp.layer);
             // Physical slot = position * expertsPerGpu + k; an empty slot (uneven layouts) is -1.
-            std::vector<llvm::SmallVector<int32_t, 2>> held = lp.slots();
+            std::vector<llvm::SmallVector<int32_t, 2>> held = lp.slots(s.ep);
             j.attributeArray("physicalToLogical", [&] {
               for (int64_t p = 0; p < s.ep; ++p)
                 for (int64_t k = 0; k < slotsPerGpu; ++k) {
@@ -126,7 +126,7 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
     // Each rank's experts, by MoE layer, as the rank loads them.
     std::vector<std::vector<llvm::SmallVector<int32_t, 2>>> held;
     for (const LayerPlacement &lp : plan.placement.layers)
-      held.push_back(lp.slots());
+      held.push_back(lp.slots(s.ep));
     j.attributeArray("ranks", [&] {
       for (const Device &d : plan.devices)
         j.object([&] {

@@ -20,6 +20,7 @@
 #include "moec/Transforms/Pass.h"
 #include "moec/Support/Diagnostics.h"
 #include "moec/Support/OutputFile.h"
+#include "moec/Support/VerifyDiagnostics.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -115,6 +116,11 @@ cl::opt<std::string> deployName("deploy", cl::desc("The deploy block to compile 
                                 cl::value_desc("name"), cl::cat(moecCategory));
 
 cl::opt<bool> warningsAsErrors("Werror", cl::desc("Treat warnings as errors"), cl::cat(moecCategory));
+
+cl::opt<bool> verifyDiags("verify-diagnostics",
+                          cl::desc("Check the diagnostics against `expected-error {{...}}` comments in the input "
+                                   "instead of printing them (exit 0 when they agree)"),
+                          cl::cat(moecCategory));
 
 cl::opt<unsigned> errorLimit("error-limit", cl::desc("Stop printing errors after <n> (0: no limit)"),
                              cl::value_desc("n"), cl::init(20), cl::cat(moecCategory));
@@ -232,6 +238,8 @@ int emitViews(const ir::Plan &plan, DiagEngine &diags) {
 }
 } // namespace
 
+int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags);
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   cl::HideUnrelatedOptions(moecCategory);
@@ -247,8 +255,16 @@ int main(int argc, char **argv) {
   llvm::SourceMgr srcMgr;
   DiagEngine diags(srcMgr);
   diags.setWarningsAsErrors(warningsAsErrors);
-  diags.setErrorLimit(errorLimit);
+  diags.setErrorLimit(verifyDiags ? 0 : unsigned(errorLimit));
+  diags.setSilent(verifyDiags);
+  int rc = compile(srcMgr, diags);
+  if (!verifyDiags || rc == ExitUsageError)
+    return rc;
+  // The diagnostics were recorded, not printed: compare them with the input's expectations.
+  return verifyDiagnostics(diags, llvm::errs()) ? ExitSuccess : ExitInputError;
+}
 
+int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
   FrontendOptions options;
   options.includeDirs.assign(includeDirs.begin(), includeDirs.end());
   FrontendResult front = runFrontend(inputFile, options, diags);

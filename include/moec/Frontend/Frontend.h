@@ -25,6 +25,8 @@ struct FrontendOptions {
   ParseLimits limits;
   unsigned maxImportDepth = 16;
   unsigned maxModules = 256;
+  /// Imports may read files; off, only moec's bundled library is reachable (the fuzzer's setting).
+  bool allowFileImports = true;
 };
 
 enum class FrontendStatus {
@@ -40,6 +42,9 @@ struct FrontendResult {
 
 /// Load \p path (or "-" for standard input) and everything it imports, parse and check.
 FrontendResult runFrontend(llvm::StringRef path, const FrontendOptions &options, DiagEngine &diags);
+/// The same for a spec already in memory, named \p name in diagnostics.
+FrontendResult runFrontendOnText(llvm::StringRef text, llvm::StringRef name, const FrontendOptions &options,
+                                 DiagEngine &diags);
 
 /// The files of moec's bundled library, by import name ("gpus.moe"), with their text.
 llvm::ArrayRef<std::pair<llvm::StringRef, llvm::StringRef>> bundledLibrary();

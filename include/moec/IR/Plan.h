@@ -165,8 +165,9 @@ struct Program {
 struct LayerPlacement {
   int64_t layer;
   std::vector<llvm::SmallVector<int32_t, 2>> replicas; ///< [expert] -> positions
-  /// Experts held by each position, in slot order.
-  std::vector<llvm::SmallVector<int32_t, 2>> slots() const;
+  /// Experts held by each of the \p positions of the EP group, in slot order (empty for a position that holds
+  /// none).
+  std::vector<llvm::SmallVector<int32_t, 2>> slots(int64_t positions) const;
   bool operator==(const LayerPlacement &other) const { return replicas == other.replicas; }
 };
 

@@ -65,6 +65,27 @@ private:
   std::vector<llvm::SmallVector<int32_t, 2>> replicas;
 };
 
+/// The `layer` and `expert` fields that start a row of a load or placement file: a MoE layer of the model and an
+/// expert it has. Reports what is wrong at the field.
+std::optional<std::pair<int64_t, int64_t>> layerAndExpert(const CsvRow &row, const ModelSpec &m, DiagEngine &diags) {
+  std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
+  std::optional<int64_t> expert = parseCount(row.fields[1], "expert", diags);
+  if (!layer || !expert)
+    return std::nullopt;
+  if (*layer >= m.layers || !m.isMoeLayer(*layer)) {
+    diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" + m.name +
+                                       "' (MoE layers are " + std::to_string(m.denseLayers) + ".." +
+                                       std::to_string(m.layers - 1) + ")");
+    return std::nullopt;
+  }
+  if (*expert >= m.moe.experts) {
+    diags.error(row.fields[1].loc, "expert " + std::to_string(*expert) + " does not exist; model '" + m.name +
+                                       "' has " + std::to_string(m.moe.experts) + " experts");
+    return std::nullopt;
+  }
+  return std::pair{*layer, *expert};
+}
+
 class ExpertPlacementPass : public Pass {
 public:
   llvm::StringRef getName() const override { return "expert-placement"; }
@@ -218,36 +239,23 @@ private:
       loads[l].assign(experts, -1.0);
     bool ok = !file->malformedRows;
     for (const CsvRow &row : file->rows) {
-      std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
-      std::optional<int64_t> expert = parseCount(row.fields[1], "expert", diags);
+      std::optional<std::pair<int64_t, int64_t>> at = layerAndExpert(row, m, diags);
       std::optional<int64_t> tokens = parseCount(row.fields[2], "tokens", diags);
-      if (!layer || !expert || !tokens) {
+      if (!at || !tokens) {
         ok = false;
         continue;
       }
-      auto it = loads.find(*layer);
-      if (it == loads.end()) {
-        diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" +
-                                           m.name + "' (MoE layers are " + std::to_string(m.denseLayers) + ".." +
-                                           std::to_string(m.layers - 1) + ")");
-        ok = false;
-        continue;
-      }
-      if (*expert >= experts) {
-        diags.error(row.fields[1].loc, "expert " + std::to_string(*expert) + " does not exist; model '" + m.name +
-                                           "' has " + std::to_string(experts) + " experts");
-        ok = false;
-        continue;
-      }
-      auto [first, inserted] = seen.try_emplace({*layer, *expert}, row.loc);
+      auto [layer, expert] = *at;
+      auto it = loads.find(layer);
+      auto [first, inserted] = seen.try_emplace({layer, expert}, row.loc);
       if (!inserted) {
-        diags.error(row.loc, "the load of expert " + std::to_string(*expert) + " in layer " +
-                                 std::to_string(*layer) + " is given twice");
+        diags.error(row.loc, "the load of expert " + std::to_string(expert) + " in layer " +
+                                 std::to_string(layer) + " is given twice");
         diags.note(first->second, "first given here");
         ok = false;
         continue;
       }
-      it->second[*expert] = double(*tokens);
+      it->second[expert] = double(*tokens);
     }
     bool rowsOk = ok;
     for (const auto &[layer, load] : loads) {
@@ -385,28 +393,15 @@ private:
       layers[l].resize(experts);
     bool ok = !file->malformedRows;
     for (const CsvRow &row : file->rows) {
-      std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
-      std::optional<int64_t> expert = parseCount(row.fields[1], "expert", diags);
+      std::optional<std::pair<int64_t, int64_t>> at = layerAndExpert(row, m, diags);
       std::optional<int64_t> replica = parseCount(row.fields[2], "replica", diags);
       std::optional<int64_t> rank = parseCount(row.fields[3], "rank", diags);
-      if (!layer || !expert || !replica || !rank) {
+      if (!at || !replica || !rank) {
         ok = false;
         continue;
       }
-      auto it = layers.find(*layer);
-      if (it == layers.end()) {
-        diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" +
-                                           m.name + "' (MoE layers are " + std::to_string(m.denseLayers) + ".." +
-                                           std::to_string(m.layers - 1) + ")");
-        ok = false;
-        continue;
-      }
-      if (*expert >= experts) {
-        diags.error(row.fields[1].loc, "expert " + std::to_string(*expert) + " does not exist; model '" + m.name +
-                                           "' has " + std::to_string(experts) + " experts");
-        ok = false;
-        continue;
-      }
+      auto [layer, expert] = *at;
+      auto it = layers.find(layer);
       if (*rank >= ep) {
         diags.error(row.fields[3].loc, "rank " + std::to_string(*rank) + " is outside the EP group (0.." +
                                            std::to_string(ep - 1) + ")");
@@ -414,10 +409,10 @@ private:
         continue;
       }
       auto [slot, inserted] =
-          it->second[*expert].try_emplace(*replica, std::pair{int32_t(*rank), row.loc});
+          it->second[expert].try_emplace(*replica, std::pair{int32_t(*rank), row.loc});
       if (!inserted) {
-        diags.error(row.loc, "replica " + std::to_string(*replica) + " of expert " + std::to_string(*expert) +
-                                 " in layer " + std::to_string(*layer) + " is placed twice");
+        diags.error(row.loc, "replica " + std::to_string(*replica) + " of expert " + std::to_string(expert) +
+                                 " in layer " + std::to_string(layer) + " is placed twice");
         diags.note(slot->second.second, "first placed here");
         ok = false;
       }

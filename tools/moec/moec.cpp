@@ -297,7 +297,10 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
     } else if (spec.deploys.size() == 1) {
       deploy = spec.deploys.front().get();
     } else if (spec.deploys.empty()) {
-      diags.error(llvm::SMLoc(), "'" + inputFile + "' defines no deploy block: nothing to compile");
+      // At the start of the file: every input diagnostic carries a location.
+      const llvm::MemoryBuffer *main = srcMgr.getMemoryBuffer(srcMgr.getMainFileID());
+      diags.error(llvm::SMLoc::getFromPointer(main->getBufferStart()),
+                  "'" + inputFile + "' defines no deploy block: nothing to compile");
     } else {
       std::string names;
       for (const auto &d : spec.deploys)

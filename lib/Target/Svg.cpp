@@ -13,14 +13,6 @@
 
 using namespace moec;
 
-bool moec::haveGraphviz() {
-#ifdef MOEC_HAVE_GRAPHVIZ
-  return true;
-#else
-  return false;
-#endif
-}
-
 bool moec::renderSvg(const std::string &dot, std::string &svg, std::string &error) {
 #ifdef MOEC_HAVE_GRAPHVIZ
   GVC_t *gvc = gvContext();

@@ -66,8 +66,6 @@ void writeDot(const DotGraph &graph, llvm::raw_ostream &os);
 /// token_routing, complete_layer<N>_dp<R>; plus \p extension.
 std::string viewFileName(const ir::Plan &plan, const ViewOptions &options, llvm::StringRef extension);
 
-/// True when moec was built with Graphviz's library.
-bool haveGraphviz();
 /// Lay out \p dot with Graphviz's dot engine and render SVG. False with \p error on failure.
 bool renderSvg(const std::string &dot, std::string &svg, std::string &error);
 

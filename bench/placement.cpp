@@ -50,8 +50,9 @@ bool readTrace(const std::string &dir, const std::string &config, Trace &trace) 
     line.split(f, ',');
     if (f.size() != 3)
       continue;
-    int64_t layer, expert, tokens;
-    f[0].getAsInteger(10, layer), f[1].getAsInteger(10, expert), f[2].getAsInteger(10, tokens);
+    int64_t layer = 0, expert = 0, tokens = 0;
+    if (f[0].getAsInteger(10, layer) || f[1].getAsInteger(10, expert) || f[2].getAsInteger(10, tokens))
+      continue;
     auto &v = trace.load[layer];
     if (int64_t(v.size()) <= expert)
       v.resize(expert + 1);
@@ -65,8 +66,9 @@ bool readTrace(const std::string &dir, const std::string &config, Trace &trace) 
     line.split(f, ',');
     if (f.size() != 3)
       continue;
-    int64_t layer;
-    f[0].getAsInteger(10, layer);
+    int64_t layer = 0;
+    if (f[0].getAsInteger(10, layer))
+      continue;
     llvm::SmallVector<llvm::StringRef, 8> ids;
     f[2].split(ids, ' ');
     llvm::SmallVector<int32_t, 8> token;

@@ -7,7 +7,8 @@
 //     log p + Gumbel top-k, DeepSeek-V3's group-limited variant for the 256-expert model, p estimated from the
 //     trace), averaged over 3 fresh samples;
 //   - remote nodes per token on the routes file (a replica chosen uniformly; 8 GPUs per node);
-//   - moec's time to place all 58 layers;
+//   - moec's time to place all 58 layers: balancing, then the locality step (GPUs permuted so that experts the
+//     routes pick together share a node, which leaves every GPU's load as it was);
 // beside EPLB's figures as the README reports them (EPLB is not run here).
 //
 //   bench-placement [loads directory]      (default: the shared/ folder beside the source tree)
@@ -156,7 +157,7 @@ int main(int argc, char **argv) {
   std::map<std::string, Trace> traces;
   llvm::outs() << fmt::format("{:>2} {:>18} {:>4} {:>3} | {:>23} | {:>23} | {:>17} | {:>11} | {:>9}\n", "sc", "config",
                               "G", "r", "in sample: moec / EPLB", "held out: moec / EPLB", "contig / rr (in)",
-                              "remote n/t", "moec time");
+                              "remote n/t: moec / EPLB (balance only)", "time: balance + locality");
   double sums[4] = {0, 0, 0, 0};
   for (const Scenario &sc : scenarios) {
     Trace &trace = traces[sc.config];
@@ -169,12 +170,19 @@ int main(int argc, char **argv) {
     std::vector<int32_t> nodeOf(sc.gpus);
     for (int64_t g = 0; g < sc.gpus; ++g)
       nodeOf[g] = int32_t(g / 8);
-    double inSample = 0, heldOut = 0, contiguous = 0, roundRobin = 0, remote = 0;
+    double inSample = 0, heldOut = 0, contiguous = 0, roundRobin = 0, remote = 0, remoteBalanceOnly = 0;
     std::map<int64_t, ExpertReplicas> placed;
     auto start = std::chrono::steady_clock::now();
     for (const auto &[layer, load] : trace.load)
       placed[layer] = balanceExperts(load, sc.gpus, slots);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    for (const auto &[layer, load] : trace.load)
+      remoteBalanceOnly += remoteNodesPerToken(trace.routes[layer], placed[layer], nodeOf);
+    // Then GPUs are permuted so that co-picked experts share a node (placement_objective = time or locality).
+    start = std::chrono::steady_clock::now();
+    for (const auto &[layer, load] : trace.load)
+      improveLocality(placed[layer], nodeOf, expertAffinity(experts, trace.routes[layer], 0));
+    double localityMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     bool grouped = llvm::StringRef(sc.config).starts_with("dsv3");
     for (const auto &[layer, load] : trace.load) {
       inSample += balancedness(load, placed[layer], sc.gpus);
@@ -185,9 +193,10 @@ int main(int argc, char **argv) {
       remote += remoteNodesPerToken(trace.routes[layer], placed[layer], nodeOf);
     }
     double n = double(trace.load.size());
-    llvm::outs() << fmt::format("{:>2} {:>18} {:>4} {:>3} | {:>11.4f} / {:>9.4f} | {:>11.4f} / {:>9.3f} | {:.4f} / {:.4f} | {:>11.2f} | {:>6.1f} ms\n",
+    llvm::outs() << fmt::format("{:>2} {:>18} {:>4} {:>3} | {:>11.4f} / {:>9.4f} | {:>11.4f} / {:>9.3f} | {:.4f} / {:.4f} | {:>5.2f} / {:.2f} ({:.2f}) | {:>5.1f} + {:>5.1f} ms\n",
                                 sc.name, sc.config, sc.gpus, sc.redundant, inSample / n, sc.eplbInSample, heldOut / n,
-                                sc.eplbHeldOut, contiguous / n, roundRobin / n, remote / n, ms);
+                                sc.eplbHeldOut, contiguous / n, roundRobin / n, remote / n, sc.eplbRemote,
+                                remoteBalanceOnly / n, ms, localityMs);
     sums[0] += inSample / n;
     sums[1] += sc.eplbInSample;
     sums[2] += heldOut / n;

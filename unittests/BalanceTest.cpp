@@ -96,3 +96,28 @@ TEST(Balance, RemoteNodes) {
   std::vector<llvm::SmallVector<int32_t, 8>> local = {{0, 1}};
   EXPECT_DOUBLE_EQ(remoteNodesPerToken(local, replicated, nodeOf), 0.5);
 }
+
+// The locality step permutes whole GPUs: every GPU keeps its load, so the balance is unchanged, and experts that
+// tokens pick together move onto one node.
+TEST(Balance, LocalityKeepsTheBalanceAndGathersCoPickedExperts) {
+  std::mt19937_64 rng(3);
+  std::vector<double> load = randomLoad(64, rng);
+  ExpertReplicas placed = balanceExperts(load, 16, 80);
+  std::vector<int32_t> nodeOf(16);
+  for (int32_t g = 0; g < 16; ++g)
+    nodeOf[g] = g / 4;
+  // Tokens always pick experts 4k and 4k+1 (k = 0..15) together.
+  std::vector<llvm::SmallVector<int32_t, 8>> routes;
+  for (int t = 0; t < 256; ++t)
+    routes.push_back({int32_t(4 * (t % 16)), int32_t(4 * (t % 16) + 1)});
+  double before = balancedness(load, placed, 16);
+  double remoteBefore = remoteNodesPerToken(routes, placed, nodeOf);
+  ExpertReplicas local = placed;
+  improveLocality(local, nodeOf, expertAffinity(64, routes, 0));
+  EXPECT_DOUBLE_EQ(balancedness(load, local, 16), before);
+  std::vector<double> a = gpuLoads(load, placed, 16), b = gpuLoads(load, local, 16);
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  EXPECT_EQ(a, b);
+  EXPECT_LT(remoteNodesPerToken(routes, local, nodeOf), remoteBefore);
+}

@@ -341,3 +341,83 @@ double moec::remoteNodesPerToken(llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> r
   }
   return sum / double(routes.size());
 }
+
+std::vector<std::vector<double>> moec::expertAffinity(int64_t experts,
+                                                      llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> routes,
+                                                      int64_t routeGroups) {
+  std::vector<std::vector<double>> a(experts, std::vector<double>(experts, 0.0));
+  for (const auto &token : routes)
+    for (size_t i = 0; i < token.size(); ++i)
+      for (size_t j = i + 1; j < token.size(); ++j) {
+        a[token[i]][token[j]] += 1;
+        a[token[j]][token[i]] += 1;
+      }
+  if (routes.empty() && routeGroups > 0) {
+    int64_t per = experts / routeGroups;
+    for (int64_t e = 0; e < experts; ++e)
+      for (int64_t f = 0; f < experts; ++f)
+        if (e != f && e / per == f / per)
+          a[e][f] = 1;
+  }
+  return a;
+}
+
+int64_t moec::improveLocality(ExpertReplicas &placement, llvm::ArrayRef<int32_t> nodeOf,
+                              const std::vector<std::vector<double>> &affinity) {
+  int64_t gpus = int64_t(nodeOf.size());
+  // What each GPU holds, and the affinity between GPUs (a replica counts by its share of its expert's tokens).
+  std::vector<std::vector<int32_t>> held(gpus);
+  for (size_t e = 0; e < placement.size(); ++e)
+    for (int32_t g : placement[e])
+      held[g].push_back(int32_t(e));
+  std::vector<std::vector<double>> w(gpus, std::vector<double>(gpus, 0.0));
+  for (int64_t a = 0; a < gpus; ++a)
+    for (int64_t b = a + 1; b < gpus; ++b) {
+      double sum = 0;
+      for (int32_t e : held[a])
+        for (int32_t f : held[b])
+          sum += affinity[e][f] / double(placement[e].size() * placement[f].size());
+      w[a][b] = w[b][a] = sum;
+    }
+  // position -> GPU content placed there; nodeAffinity[c][n]: affinity of content c to the contents on node n.
+  std::vector<int64_t> at(gpus);
+  for (int64_t p = 0; p < gpus; ++p)
+    at[p] = p;
+  int32_t nodes = *std::max_element(nodeOf.begin(), nodeOf.end()) + 1;
+  std::vector<std::vector<double>> nodeAffinity(gpus, std::vector<double>(nodes, 0.0));
+  for (int64_t c = 0; c < gpus; ++c)
+    for (int64_t p = 0; p < gpus; ++p)
+      nodeAffinity[c][nodeOf[p]] += w[c][at[p]];
+  int64_t swaps = 0;
+  for (int pass = 0; pass < 4; ++pass) {
+    bool improved = false;
+    for (int64_t p = 0; p < gpus; ++p)
+      for (int64_t q = p + 1; q < gpus; ++q) {
+        int32_t np = nodeOf[p], nq = nodeOf[q];
+        if (np == nq)
+          continue;
+        int64_t a = at[p], b = at[q];
+        double before = nodeAffinity[a][np] + nodeAffinity[b][nq];
+        double after = nodeAffinity[a][nq] - w[a][b] + nodeAffinity[b][np] - w[b][a];
+        if (after <= before + 1e-9)
+          continue;
+        std::swap(at[p], at[q]);
+        for (int64_t c = 0; c < gpus; ++c) { // a left np for nq, b the other way
+          nodeAffinity[c][np] += w[c][b] - w[c][a];
+          nodeAffinity[c][nq] += w[c][a] - w[c][b];
+        }
+        ++swaps;
+        improved = true;
+      }
+    if (!improved)
+      break;
+  }
+  // Rewrite the replicas' positions: what GPU `at[p]` held now lives at position p.
+  std::vector<int32_t> newPosition(gpus);
+  for (int64_t p = 0; p < gpus; ++p)
+    newPosition[at[p]] = int32_t(p);
+  for (auto &reps : placement)
+    for (int32_t &g : reps)
+      g = newPosition[g];
+  return swaps;
+}

@@ -349,6 +349,15 @@ private:
     for (int64_t layer : moeLayers) {
       const std::vector<double> &load = (*loads)[layer];
       ExpertReplicas replicas = balanceExperts(load, s.ep, slots);
+      // Unless only balance counts, permute whole GPUs so that experts tokens pick together share a node: every
+      // GPU keeps its load, so the balance is unchanged.
+      bool routed = routes && routes->count(layer);
+      if (s.placementObjective != PlacementObjective::Balance && (routed || plan.model().moe.routeGroups > 0))
+        improveLocality(replicas, nodeOf,
+                        expertAffinity(int64_t(load.size()),
+                                       routed ? llvm::ArrayRef((*routes)[layer])
+                                              : llvm::ArrayRef<llvm::SmallVector<int32_t, 8>>(),
+                                       plan.model().moe.routeGroups));
       // The README's contiguous baseline with the same replica counts, for comparison.
       std::vector<int32_t> counts = replicaCounts(load, s.ep, slots);
       ExpertReplicas contiguous(load.size());
@@ -357,7 +366,7 @@ private:
           contiguous[e].push_back(int32_t(slot * s.ep / slots));
       PlacementQuality q{layer, balancedness(load, replicas, s.ep), balancedness(load, contiguous, s.ep),
                          balanceLowerBound(load, s.ep, slots)};
-      if (routes && routes->count(layer)) {
+      if (routed) {
         q.remoteNodes = remoteNodesPerToken((*routes)[layer], replicas, nodeOf);
         q.contiguousRemote = remoteNodesPerToken((*routes)[layer], contiguous, nodeOf);
       }

@@ -5,9 +5,10 @@
 //      `dispatch` (all-to-all in the EP group, reading the top-k routes); an edge back gets a `combine`.
 //   2. Each partial sum of a row-parallel projection (tp > 1) gets an `all_reduce` in the TP group.
 //   3. With pp > 1, a program `pp_boundary` holds the `send` and `recv` of the activations between stages.
-//   4. Traffic of each MoE layer, from its placement, under uniform routing (each token picks top_k distinct
-//      experts uniformly; an expert's tokens are split evenly over its replicas):
-//        share[p]        = sum over experts e of (replicas of e on p) / (replicas of e) / experts
+//   4. Traffic of each MoE layer, from its placement: each token picks top_k distinct experts, in proportion to
+//      the layer's measured loads when the placement has them (placement = balanced), else uniformly; an expert's
+//      tokens are split evenly over its replicas:
+//        share[p]        = sum over experts e of (replicas of e on p) / (replicas of e) * load(e) / total load
 //        bytes(src, dst) = tokens * top_k * share[dst] * hidden * bytes per element
 //      split by link: to positions on the source's node over NVLink, to other nodes over the network (nothing
 //      for the source's own position). Combine returns the same bytes the other way.
@@ -177,9 +178,15 @@ private:
       LayerTraffic t;
       t.layer = lp.layer;
       t.share.assign(ep, 0.0);
-      for (int64_t e = 0; e < experts; ++e)
+      double total = 0;
+      for (double l : lp.load)
+        total += l;
+      for (int64_t e = 0; e < experts; ++e) {
+        // Measured loads, when the placement has them, else uniform routing.
+        double weight = total > 0 ? lp.load[e] / total : 1.0 / double(experts);
         for (int32_t p : lp.replicas[e])
-          t.share[p] += 1.0 / double(lp.replicas[e].size()) / double(experts);
+          t.share[p] += weight / double(lp.replicas[e].size());
+      }
 
       double nodesSum = 0, remoteSum = 0;
       for (size_t g = 0; g < groups.size(); ++g) {

@@ -138,7 +138,7 @@ public:
         return llvm::failure();
       }
     }
-    LayerPlacement table{0, assigner.take()};
+    LayerPlacement table{0, assigner.take(), {}};
     for (int64_t l : moeLayers) {
       table.layer = l;
       plan.placement.layers.push_back(table);
@@ -373,7 +373,7 @@ private:
       sum += q.balancedness;
       sumContiguous += q.contiguous;
       plan.placement.quality.push_back(q);
-      plan.placement.layers.push_back({layer, std::move(replicas)});
+      plan.placement.layers.push_back({layer, std::move(replicas), load});
     }
     double n = double(moeLayers.size());
     plan.placement.explanation =
@@ -432,7 +432,7 @@ private:
     // Every expert needs replicas 0..n-1, and the layer as many slots as the strategy declares; the verifier
     // checks the rest (one replica per GPU, slot limits) after the pass.
     for (auto &[layer, table] : layers) {
-      LayerPlacement lp{layer, {}};
+      LayerPlacement lp{layer, {}, {}};
       int64_t count = 0;
       for (int64_t e = 0; e < experts; ++e) {
         const auto &reps = table[e];

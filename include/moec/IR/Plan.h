@@ -165,10 +165,14 @@ struct Program {
 struct LayerPlacement {
   int64_t layer;
   std::vector<llvm::SmallVector<int32_t, 2>> replicas; ///< [expert] -> positions
+  /// Measured tokens per expert (placement = balanced); empty: routing is taken as uniform.
+  std::vector<double> load;
   /// Experts held by each of the \p positions of the EP group, in slot order (empty for a position that holds
   /// none).
   std::vector<llvm::SmallVector<int32_t, 2>> slots(int64_t positions) const;
-  bool operator==(const LayerPlacement &other) const { return replicas == other.replicas; }
+  bool operator==(const LayerPlacement &other) const {
+    return replicas == other.replicas && load == other.load;
+  }
 };
 
 /// How good a load-aware placement is on the loads it was given (placement = balanced).
@@ -190,9 +194,9 @@ struct Placement {
   const LayerPlacement *forLayer(int64_t layer) const;
 };
 
-/// Traffic of one MoE layer's dispatch (combine mirrors it), computed by comm-insertion from the placement under
-/// uniform routing: each token picks top_k distinct experts uniformly, and an expert's tokens are shared evenly
-/// by its replicas.
+/// Traffic of one MoE layer's dispatch (combine mirrors it), computed by comm-insertion from the placement: each
+/// token picks top_k distinct experts, uniformly or in proportion to the layer's measured loads, and an expert's
+/// tokens are shared evenly by its replicas.
 struct LayerTraffic {
   int64_t layer;
   std::vector<double> share;  ///< [position] fraction of an EP group's token-expert assignments it receives

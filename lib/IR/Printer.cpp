@@ -227,8 +227,10 @@ private:
 
   void printTraffic() {
     os << "\n  traffic {\n";
-    os << "    // per MoE layer, dispatch (combine returns the same bytes): uniform routing, top_k "
-       << plan.model().moe.topK << "\n";
+    bool measured = !plan.placement.layers.empty() && !plan.placement.layers.front().load.empty();
+    os << "    // per MoE layer, dispatch (combine returns the same bytes): "
+       << (measured ? "routing by the measured loads" : "uniform routing") << ", top_k " << plan.model().moe.topK
+       << "\n";
     for (size_t i = 0; i < plan.traffic.size();) {
       size_t j = i;
       while (j + 1 < plan.traffic.size() && plan.traffic[j + 1].sameAs(plan.traffic[i]))

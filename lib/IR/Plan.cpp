@@ -223,6 +223,17 @@ int64_t Plan::maxSlotsPerGpu() const {
   return most;
 }
 
+bool Plan::crossesNodes(GroupKind kind) const {
+  for (const ProcessGroup &g : groups)
+    if (g.kind == kind) {
+      for (int64_t r : g.ranks)
+        if (devices[r].node != devices[g.ranks.front()].node)
+          return true;
+      return false;
+    }
+  return false;
+}
+
 std::vector<Program *> Plan::programs() {
   std::vector<Program *> out;
   if (prologue)

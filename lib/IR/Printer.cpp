@@ -158,7 +158,7 @@ private:
         if (op.comm->group == GroupKind::EP)
           attrs.push_back(linkSplit());
         else
-          attrs.push_back(groupLinks(op.comm->group));
+          attrs.push_back(plan.crossesNodes(op.comm->group) ? "over the network" : "over nvlink");
       }
       if (!attrs.empty()) {
         os << " {";
@@ -179,15 +179,6 @@ private:
       network = std::max(network, t.networkBytesMax);
     }
     return "nvlink " + bytes(nvlink) + ", network " + bytes(network) + " (busiest rank)";
-  }
-
-  /// Whether the groups of \p kind stay inside a node.
-  std::string groupLinks(GroupKind kind) const {
-    for (const ProcessGroup *g : plan.groupsOf(kind))
-      for (int64_t r : g->ranks)
-        if (plan.devices[r].node != plan.devices[g->ranks.front()].node)
-          return "over the network";
-    return "over nvlink";
   }
 
   void printPlacement() {

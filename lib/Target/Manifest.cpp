@@ -106,7 +106,7 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
             j.attributeArray("physicalToLogical", [&] {
               for (int64_t p = 0; p < s.ep; ++p)
                 for (int64_t k = 0; k < slotsPerGpu; ++k) {
-                  bool filled = p < int64_t(held.size()) && k < int64_t(held[p].size());
+                  bool filled = k < int64_t(held[p].size());
                   j.value(filled ? int64_t(held[p][k]) : int64_t(-1));
                 }
             });
@@ -145,9 +145,8 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
           j.attributeArray("experts", [&] {
             for (const auto &layer : held)
               j.array([&] {
-                if (position < int64_t(layer.size()))
-                  for (int32_t e : layer[position])
-                    j.value(int64_t(e));
+                for (int32_t e : layer[position])
+                  j.value(int64_t(e));
               });
           });
         });

@@ -115,14 +115,7 @@ private:
 
   /// The link a group of \p kind uses: NVLink when its groups stay inside a node, the network otherwise.
   const LinkSpec &linkOf(GroupKind kind) const {
-    const ClusterSpec &c = plan.cluster();
-    for (const ProcessGroup *g : plan.groupsOf(kind)) {
-      for (int64_t r : g->ranks)
-        if (plan.devices[r].node != plan.devices[g->ranks.front()].node)
-          return c.interNode;
-      break; // the groups of one kind are alike
-    }
-    return c.intraNode;
+    return plan.crossesNodes(kind) ? plan.cluster().interNode : plan.cluster().intraNode;
   }
 
   double linkTime(double bytes, GroupKind kind) const {

@@ -284,6 +284,9 @@ struct Plan {
   /// The ranks of EP group \p index.
   const ProcessGroup &group(GroupKind kind, int64_t index) const;
   std::vector<const ProcessGroup *> groupsOf(GroupKind kind) const;
+  /// Whether the groups of \p kind span nodes (they are alike, so the first one tells): their traffic then goes
+  /// over the network, otherwise over NVLink.
+  bool crossesNodes(GroupKind kind) const;
   int64_t numMoeLayers() const { return int64_t(placement.layers.size()); }
 
   /// The most expert slots any GPU holds in any MoE layer (after placement), or the derived experts_per_gpu.

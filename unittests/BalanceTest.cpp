@@ -20,6 +20,22 @@ std::vector<double> randomLoad(int64_t experts, std::mt19937_64 &rng) {
     l = std::floor(1000 * skew(rng));
   return load;
 }
+
+/// 16 GPUs in 4 nodes of 4.
+std::vector<int32_t> fourNodesOfFour() {
+  std::vector<int32_t> nodeOf(16);
+  for (int32_t g = 0; g < 16; ++g)
+    nodeOf[g] = g / 4;
+  return nodeOf;
+}
+
+/// The same multiset of GPU loads: the locality step only permutes GPUs.
+void expectSameLoads(llvm::ArrayRef<double> load, const ExpertReplicas &a, const ExpertReplicas &b) {
+  std::vector<double> x = gpuLoads(load, a, 16), y = gpuLoads(load, b, 16);
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
+  EXPECT_EQ(x, y);
+}
 } // namespace
 
 // Every expert placed at least once, all slots used, never more than ceil(slots / gpus) on a GPU, never two
@@ -103,9 +119,7 @@ TEST(Balance, LocalityKeepsTheBalanceAndGathersCoPickedExperts) {
   std::mt19937_64 rng(3);
   std::vector<double> load = randomLoad(64, rng);
   ExpertReplicas placed = balanceExperts(load, 16, 80);
-  std::vector<int32_t> nodeOf(16);
-  for (int32_t g = 0; g < 16; ++g)
-    nodeOf[g] = g / 4;
+  std::vector<int32_t> nodeOf = fourNodesOfFour();
   // Tokens always pick experts 4k and 4k+1 (k = 0..15) together.
   std::vector<llvm::SmallVector<int32_t, 8>> routes;
   for (int t = 0; t < 256; ++t)
@@ -113,11 +127,37 @@ TEST(Balance, LocalityKeepsTheBalanceAndGathersCoPickedExperts) {
   double before = balancedness(load, placed, 16);
   double remoteBefore = remoteNodesPerToken(routes, placed, nodeOf);
   ExpertReplicas local = placed;
-  improveLocality(local, nodeOf, expertAffinity(64, routes, 0));
+  improveLocality(local, nodeOf, routes, 0);
   EXPECT_DOUBLE_EQ(balancedness(load, local, 16), before);
-  std::vector<double> a = gpuLoads(load, placed, 16), b = gpuLoads(load, local, 16);
-  std::sort(a.begin(), a.end());
-  std::sort(b.begin(), b.end());
-  EXPECT_EQ(a, b);
+  expectSameLoads(load, placed, local);
   EXPECT_LT(remoteNodesPerToken(routes, local, nodeOf), remoteBefore);
+}
+
+// Without sampled routes, declared routing groups say which experts tokens pick together: with one expert per GPU
+// the locality step gathers each group of 4 onto one node of 4 GPUs, and the loads stay as they were.
+TEST(Balance, LocalityFromRouteGroups) {
+  std::mt19937_64 rng(5);
+  std::vector<double> load = randomLoad(16, rng);
+  ExpertReplicas placed = balanceExperts(load, 16, 16);
+  std::vector<int32_t> nodeOf = fourNodesOfFour();
+  auto groupNodes = [&](const ExpertReplicas &p) {
+    std::vector<std::set<int32_t>> nodes(4);
+    for (int32_t e = 0; e < 16; ++e)
+      for (int32_t g : p[e])
+        nodes[e / 4].insert(nodeOf[g]);
+    return nodes;
+  };
+  ExpertReplicas local = placed;
+  EXPECT_GT(improveLocality(local, nodeOf, {}, 4), 0);
+  expectSameLoads(load, placed, local);
+  size_t spreadBefore = 0;
+  for (const auto &nodes : groupNodes(placed))
+    spreadBefore += nodes.size();
+  EXPECT_GT(spreadBefore, 4u);
+  for (const auto &nodes : groupNodes(local))
+    EXPECT_EQ(nodes.size(), 1u) << "a routing group spread over nodes";
+  // With neither routes nor groups there is nothing to go by: nothing moves.
+  ExpertReplicas still = placed;
+  EXPECT_EQ(improveLocality(still, nodeOf, {}, 0), 0);
+  EXPECT_EQ(still, placed);
 }

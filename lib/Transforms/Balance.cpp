@@ -48,7 +48,7 @@ namespace {
 
 struct Item {
   int32_t expert;
-  double weight;
+  double weight; ///< tokens / replicas of the expert
 };
 
 class Packer {
@@ -72,6 +72,16 @@ public:
   }
   void setMember(int64_t gpu, int32_t expert) {
     member[size_t(gpu) * words + expert / 64] |= uint64_t(1) << (expert % 64);
+  }
+
+  bool lighter(int32_t a, int32_t b) const { return loads[a] != loads[b] ? loads[a] < loads[b] : a < b; }
+
+  /// Moves GPU \p g to its place in byLoad after its load changed.
+  void reposition(int32_t g) {
+    auto at = std::find(byLoad.begin(), byLoad.end(), g);
+    byLoad.erase(at);
+    byLoad.insert(std::lower_bound(byLoad.begin(), byLoad.end(), g, [&](int32_t a, int32_t b) { return lighter(a, b); }),
+                  g);
   }
 
   static void sortItems(std::vector<Item> &order) {
@@ -140,15 +150,28 @@ public:
 
   /// One improving step on the busiest GPU; false when there is none.
   bool refineOnce() {
+    // GPUs by increasing load (ties: lowest id), kept sorted across steps: only two GPUs change per step.
     int64_t gpus = int64_t(loads.size());
-    int64_t h = std::max_element(loads.begin(), loads.end()) - loads.begin();
+    if (int64_t(byLoad.size()) != gpus) {
+      byLoad.resize(gpus);
+      for (int64_t g = 0; g < gpus; ++g)
+        byLoad[g] = int32_t(g);
+      std::sort(byLoad.begin(), byLoad.end(), [&](int32_t a, int32_t b) { return lighter(a, b); });
+    }
+    int64_t h = byLoad.back();
     double top = loads[h];
     double bestMax = top * (1 - 1e-6); // steps that gain less than a millionth are not worth their time
     int64_t bestItem = -1, bestGpu = -1, bestOther = -1; // bestOther = -1: a move
-    for (size_t i = 0; i < items[h].size(); ++i) {
-      const Item &a = items[h][i];
-      for (int64_t b = 0; b < gpus; ++b) {
-        if (b == h || holds(b, a.expert))
+    for (int32_t b : byLoad) {
+      if (b == h)
+        continue;
+      // A move or a swap keeps the pair's total, so it cannot bring their maximum below half of it; heavier GPUs
+      // come later and cannot either.
+      if ((top + loads[b]) / 2 >= bestMax)
+        break;
+      for (size_t i = 0; i < items[h].size(); ++i) {
+        const Item &a = items[h][i];
+        if (holds(b, a.expert))
           continue;
         if (int64_t(items[b].size()) < capacity) {
           double m = std::max(top - a.weight, loads[b] + a.weight);
@@ -171,23 +194,30 @@ public:
     }
     if (bestItem < 0)
       return false;
-    Item a = items[h][bestItem];
-    clearMember(h, a.expert);
-    if (bestOther < 0) {
-      items[h].erase(items[h].begin() + bestItem);
-      loads[h] -= a.weight;
-      put(bestGpu, a);
-    } else {
-      Item c = items[bestGpu][bestOther];
-      clearMember(bestGpu, c.expert);
-      items[h][bestItem] = c;
-      items[bestGpu][bestOther] = a;
-      setMember(h, c.expert);
-      setMember(bestGpu, a.expert);
-      loads[h] += c.weight - a.weight;
-      loads[bestGpu] += a.weight - c.weight;
-    }
+    apply(h, bestItem, bestGpu, bestOther);
+    reposition(int32_t(h));
+    reposition(int32_t(bestGpu));
     return true;
+  }
+
+  /// Item \p i of GPU \p h moves to GPU \p b, swapped with its item \p j unless j < 0.
+  void apply(int64_t h, int64_t i, int64_t b, int64_t j) {
+    Item a = items[h][i];
+    clearMember(h, a.expert);
+    if (j < 0) {
+      items[h].erase(items[h].begin() + i);
+      loads[h] -= a.weight;
+      put(b, a);
+      return;
+    }
+    Item c = items[b][j];
+    clearMember(b, c.expert);
+    items[h][i] = c;
+    items[b][j] = a;
+    setMember(h, c.expert);
+    setMember(b, a.expert);
+    loads[h] += c.weight - a.weight;
+    loads[b] += a.weight - c.weight;
   }
 
   double maxLoad() const { return *std::max_element(loads.begin(), loads.end()); }
@@ -206,6 +236,7 @@ private:
   std::vector<std::vector<Item>> items;
   std::vector<double> loads;
   std::vector<uint64_t> member; ///< per GPU, a bit per expert it holds
+  std::vector<int32_t> byLoad;  ///< GPUs by increasing load, during refinement
 };
 
 } // namespace
@@ -342,52 +373,124 @@ double moec::remoteNodesPerToken(llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> r
   return sum / double(routes.size());
 }
 
-std::vector<std::vector<double>> moec::expertAffinity(int64_t experts,
-                                                      llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> routes,
-                                                      int64_t routeGroups) {
-  std::vector<std::vector<double>> a(experts, std::vector<double>(experts, 0.0));
-  for (const auto &token : routes)
-    for (size_t i = 0; i < token.size(); ++i)
-      for (size_t j = i + 1; j < token.size(); ++j) {
-        a[token[i]][token[j]] += 1;
-        a[token[j]][token[i]] += 1;
+namespace {
+
+/// A symmetric n x n matrix of doubles, stored flat.
+class SquareMatrix {
+public:
+  explicit SquareMatrix(int64_t n) : n(n), cells(size_t(n) * size_t(n), 0.0) {}
+  double &operator()(int64_t i, int64_t j) { return cells[size_t(i) * size_t(n) + size_t(j)]; }
+  double operator()(int64_t i, int64_t j) const { return cells[size_t(i) * size_t(n) + size_t(j)]; }
+  const double *row(int64_t i) const { return cells.data() + size_t(i) * size_t(n); }
+
+private:
+  int64_t n;
+  std::vector<double> cells;
+};
+
+/// The affinity between GPUs: how often a token picks an expert of each, a replica counting by its share of its
+/// expert's tokens.
+SquareMatrix gpuAffinity(const ExpertReplicas &placement, int64_t gpus,
+                         llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> routes, int64_t routeGroups) {
+  int64_t experts = int64_t(placement.size());
+  std::vector<double> share(experts);
+  for (int64_t e = 0; e < experts; ++e)
+    share[e] = 1.0 / double(placement[e].size());
+  SquareMatrix w(gpus);
+  // Two distinct experts e and f picked together: every pair of their replicas on two GPUs.
+  if (!routes.empty()) {
+    // Every pair of replicas of two distinct experts a token picks, walked as flat lists (nested loops over each
+    // expert's replicas cost three times as much here, in branch mispredictions). Both triangles accumulate; the
+    // matrix is symmetrised after.
+    struct Entry {
+      int32_t gpu, expert;
+      double share;
+    };
+    std::vector<Entry> entries;
+    auto addPairs = [&](double weight) {
+      for (size_t i = 0; i < entries.size(); ++i) {
+        double *row = &w(entries[i].gpu, 0);
+        double x = weight * entries[i].share;
+        for (size_t j = i + 1; j < entries.size(); ++j)
+          row[entries[j].gpu] += entries[j].expert != entries[i].expert ? x * entries[j].share : 0.0;
       }
-  if (routes.empty() && routeGroups > 0) {
-    int64_t per = experts / routeGroups;
+    };
+    size_t pairsPerToken = routes.front().size() * (routes.front().size() - 1) / 2;
+    if (size_t(experts) * size_t(experts) / 2 < routes.size() * pairsPerToken) {
+      // Few experts, many tokens: count the pairs of experts first, then expand each pair once.
+      std::vector<uint32_t> together(size_t(experts) * experts, 0);
+      for (const auto &token : routes)
+        for (size_t i = 0; i < token.size(); ++i)
+          for (size_t j = i + 1; j < token.size(); ++j)
+            ++together[size_t(token[i]) * experts + token[j]]; // (e, f) and (f, e) are added up below
+      for (int64_t e = 0; e < experts; ++e)
+        for (int64_t f = e + 1; f < experts; ++f)
+          if (uint32_t n = together[size_t(e) * experts + f] + together[size_t(f) * experts + e]) {
+            entries.clear();
+            for (int32_t g : placement[e])
+              entries.push_back({g, int32_t(e), share[e]});
+            for (int32_t g : placement[f])
+              entries.push_back({g, int32_t(f), share[f]});
+            addPairs(double(n));
+          }
+    } else {
+      for (const auto &token : routes) {
+        entries.clear();
+        for (int32_t e : token)
+          for (int32_t g : placement[e])
+            entries.push_back({g, e, share[e]});
+        addPairs(1.0);
+      }
+    }
+    for (int64_t a = 0; a < gpus; ++a) {
+      w(a, a) = 0; // affinity within one GPU does not count
+      for (int64_t b = 0; b < a; ++b)
+        w(a, b) = w(b, a) = w(a, b) + w(b, a);
+    }
+  } else if (routeGroups > 0) {
+    // Experts of one group are picked together: w(a, b) = sum over groups of (a's share in it) x (b's share in it),
+    // less what one expert replicated on both contributes (a token never picks an expert twice).
+    int64_t per = std::max<int64_t>(1, experts / routeGroups);
+    int64_t groups = (experts + per - 1) / per;
+    std::vector<double> inGroup(size_t(gpus) * groups, 0.0);
     for (int64_t e = 0; e < experts; ++e)
-      for (int64_t f = 0; f < experts; ++f)
-        if (e != f && e / per == f / per)
-          a[e][f] = 1;
+      for (int32_t g : placement[e])
+        inGroup[g * groups + e / per] += share[e];
+    for (int64_t a = 0; a < gpus; ++a)
+      for (int64_t b = a + 1; b < gpus; ++b) {
+        double sum = 0;
+        for (int64_t k = 0; k < groups; ++k)
+          sum += inGroup[a * groups + k] * inGroup[b * groups + k];
+        w(a, b) = w(b, a) = sum;
+      }
+    for (int64_t e = 0; e < experts; ++e)
+      for (int32_t a : placement[e])
+        for (int32_t b : placement[e])
+          if (a != b)
+            w(a, b) -= share[e] * share[e];
   }
-  return a;
+  return w;
 }
 
+} // namespace
+
 int64_t moec::improveLocality(ExpertReplicas &placement, llvm::ArrayRef<int32_t> nodeOf,
-                              const std::vector<std::vector<double>> &affinity) {
+                              llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> routes, int64_t routeGroups) {
   int64_t gpus = int64_t(nodeOf.size());
-  // What each GPU holds, and the affinity between GPUs (a replica counts by its share of its expert's tokens).
-  std::vector<std::vector<int32_t>> held(gpus);
-  for (size_t e = 0; e < placement.size(); ++e)
-    for (int32_t g : placement[e])
-      held[g].push_back(int32_t(e));
-  std::vector<std::vector<double>> w(gpus, std::vector<double>(gpus, 0.0));
-  for (int64_t a = 0; a < gpus; ++a)
-    for (int64_t b = a + 1; b < gpus; ++b) {
-      double sum = 0;
-      for (int32_t e : held[a])
-        for (int32_t f : held[b])
-          sum += affinity[e][f] / double(placement[e].size() * placement[f].size());
-      w[a][b] = w[b][a] = sum;
-    }
-  // position -> GPU content placed there; nodeAffinity[c][n]: affinity of content c to the contents on node n.
+  if (routes.empty() && routeGroups <= 0)
+    return 0;
+  SquareMatrix w = gpuAffinity(placement, gpus, routes, routeGroups);
+  // at[p]: the GPU content placed at position p; near(c, n): affinity of content c to the contents on node n.
   std::vector<int64_t> at(gpus);
   for (int64_t p = 0; p < gpus; ++p)
     at[p] = p;
   int32_t nodes = *std::max_element(nodeOf.begin(), nodeOf.end()) + 1;
-  std::vector<std::vector<double>> nodeAffinity(gpus, std::vector<double>(nodes, 0.0));
+  // near[n * gpus + c]: affinity of content c to the contents on node n (node-major, so a swap's update is two
+  // contiguous rows).
+  std::vector<double> near(size_t(gpus) * nodes, 0.0);
   for (int64_t c = 0; c < gpus; ++c)
     for (int64_t p = 0; p < gpus; ++p)
-      nodeAffinity[c][nodeOf[p]] += w[c][at[p]];
+      near[nodeOf[p] * gpus + c] += w(c, at[p]);
   int64_t swaps = 0;
   for (int pass = 0; pass < 4; ++pass) {
     bool improved = false;
@@ -397,14 +500,16 @@ int64_t moec::improveLocality(ExpertReplicas &placement, llvm::ArrayRef<int32_t>
         if (np == nq)
           continue;
         int64_t a = at[p], b = at[q];
-        double before = nodeAffinity[a][np] + nodeAffinity[b][nq];
-        double after = nodeAffinity[a][nq] - w[a][b] + nodeAffinity[b][np] - w[b][a];
-        if (after <= before + 1e-9)
+        double *nearP = &near[np * gpus], *nearQ = &near[nq * gpus];
+        double gain = nearQ[a] - nearP[a] + nearP[b] - nearQ[b] - 2 * w(a, b);
+        if (gain <= 1e-9)
           continue;
         std::swap(at[p], at[q]);
+        const double *wa = w.row(a), *wb = w.row(b);
         for (int64_t c = 0; c < gpus; ++c) { // a left np for nq, b the other way
-          nodeAffinity[c][np] += w[c][b] - w[c][a];
-          nodeAffinity[c][nq] += w[c][a] - w[c][b];
+          double d = wb[c] - wa[c];
+          nearP[c] += d;
+          nearQ[c] -= d;
         }
         ++swaps;
         improved = true;

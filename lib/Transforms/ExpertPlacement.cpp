@@ -354,10 +354,8 @@ private:
       bool routed = routes && routes->count(layer);
       if (s.placementObjective != PlacementObjective::Balance && (routed || plan.model().moe.routeGroups > 0))
         improveLocality(replicas, nodeOf,
-                        expertAffinity(int64_t(load.size()),
-                                       routed ? llvm::ArrayRef((*routes)[layer])
-                                              : llvm::ArrayRef<llvm::SmallVector<int32_t, 8>>(),
-                                       plan.model().moe.routeGroups));
+                        routed ? llvm::ArrayRef((*routes)[layer]) : llvm::ArrayRef<llvm::SmallVector<int32_t, 8>>(),
+                        plan.model().moe.routeGroups);
       // The README's contiguous baseline with the same replica counts, for comparison.
       std::vector<int32_t> counts = replicaCounts(load, s.ep, slots);
       ExpertReplicas contiguous(load.size());

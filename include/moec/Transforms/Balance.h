@@ -45,16 +45,13 @@ double balancedness(llvm::ArrayRef<double> load, const ExpertReplicas &placement
 /// replica counts of replicaCounts (a loose bound: packing may not reach it).
 double balanceLowerBound(llvm::ArrayRef<double> load, int64_t gpus, int64_t slots);
 
-/// How often each pair of experts is picked by one token, from sampled routes (symmetric, experts x experts);
-/// without routes, 1 for experts of one routing group when \p routeGroups > 0.
-std::vector<std::vector<double>> expertAffinity(int64_t experts, llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> routes,
-                                                int64_t routeGroups);
-
 /// Permute whole GPUs of \p placement (what each holds) among the positions of the EP group so that experts that
-/// tokens pick together share a node: the GPUs' loads, and so the balance, do not change. Swaps two GPUs of
+/// tokens pick together share a node: the GPUs' loads, and so the balance, do not change. Which experts tokens pick
+/// together comes from sampled \p routes (each token's experts) or, without routes, from \p routeGroups routing
+/// groups of consecutive experts (a token picks within few groups); with neither, nothing moves. Swaps two GPUs of
 /// different nodes while that raises the affinity kept inside nodes. Returns the number of swaps.
 int64_t improveLocality(ExpertReplicas &placement, llvm::ArrayRef<int32_t> nodeOf,
-                        const std::vector<std::vector<double>> &affinity);
+                        llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> routes, int64_t routeGroups);
 
 /// Expected distinct nodes other than its own that a token's experts live on, a replica chosen uniformly among its
 /// expert's; \p routes holds each token's experts, token t coming from GPU t mod gpus; \p nodeOf maps a GPU to its

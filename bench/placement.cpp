@@ -143,13 +143,13 @@ int main(int argc, char **argv) {
   };
   std::map<std::string, Trace> traces;
   std::map<std::string, HeldOut> heldOuts;
-  llvm::outs() << fmt::format("{:>2} {:>4} {:>3} | {:^36} | {:^36} | {:^23} | {:^17} | {}\n", "", "", "",
-                              "in sample", "held out (fitted popularities)", "remote nodes / token",
-                              "time (ms)", "EPLB");
+  llvm::outs() << fmt::format("{:>2} {:>4} {:>3} | {:^36} | {:^36} | {:^23} | {:^17} | {:6} | {}\n", "", "",
+                              "", "in sample", "held out (fitted popularities)", "remote nodes / token",
+                              "time (ms)", "EPLB", "node first: balance / remote");
   llvm::outs() << fmt::format("{:>2} {:>4} {:>3} | {:>6} {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} {:>6} | "
-                              "{:>5} {:>5} {:>5} | {:>5} {:>5} | {:>6}\n",
+                              "{:>5} {:>5} {:>5} | {:>5} {:>5} | {:>6} | {:>13} {:>13}\n",
                               "sc", "G", "r", "moec", "EPLB", "README", "contig", "rr", "moec", "EPLB", "README",
-                              "contig", "README", "moec", "EPLB", "README", "bal.", "loc.", "shared");
+                              "contig", "README", "moec", "EPLB", "README", "bal.", "loc.", "shared", "moec", "EPLB");
   double sums[6] = {0, 0, 0, 0, 0, 0};
   for (const Scenario &sc : scenarios) {
     Trace &trace = traces[sc.config];
@@ -212,6 +212,21 @@ int main(int argc, char **argv) {
       }
     }
     int bestEplb = eplbIn[0] >= eplbIn[1] ? 0 : 1;
+    // placement_objective = locality: node first (8 expert groups packed onto the nodes), against EPLB's
+    // hierarchical policy, where the groups divide among the nodes.
+    double byNode = 0, byNodeRemote = 0;
+    bool hasByNode = true;
+    for (const auto &[layer, load] : trace.load) {
+      std::optional<ExpertReplicas> p = balanceExpertsByNode(load, nodeOf, slots, 8);
+      if (!p) {
+        hasByNode = false;
+        break;
+      }
+      byNode += balancedness(load, *p, sc.gpus) / n;
+      byNodeRemote += remoteNodesPerToken(trace.routes[layer], *p, nodeOf) / n;
+    }
+    std::string byNodeCell = hasByNode ? fmt::format("{:.4f} / {:.2f}", byNode, byNodeRemote) : "-";
+    std::string eplbHierCell = hasByNode ? fmt::format("{:.4f} / {:.2f}", eplbIn[0], eplbRemote[0]) : "-";
     in[1] = eplbIn[bestEplb];
 
     // Held out: each policy places from one window and serves the next.
@@ -226,10 +241,10 @@ int main(int argc, char **argv) {
       }
     double eplbOut = std::max(out[1], out[2]);
     llvm::outs() << fmt::format("{:>2} {:>4} {:>3} | {:>6.4f} {:>6.4f} {:>6.4f} {:>6.4f} {:>6.4f} | {:>6.4f} {:>6.4f} "
-                                "{:>6.3f} {:>6.4f} {:>6.3f} | {:>5.2f} {:>5.2f} {:>5.2f} | {:>5.1f} {:>5.1f} | {:>6}\n",
+                                "{:>6.3f} {:>6.4f} {:>6.3f} | {:>5.2f} {:>5.2f} {:>5.2f} | {:>5.1f} {:>5.1f} | {:>6} | {:>13} {:>13}\n",
                                 sc.name, sc.gpus, sc.redundant, in[0], in[1], sc.eplbInSample, in[2], in[3], out[0],
                                 eplbOut, sc.eplbHeldOut, out[3], sc.contiguousHeldOut, remote, eplbRemote[bestEplb],
-                                sc.eplbRemote, ms, localityMs, shared[bestEplb]);
+                                sc.eplbRemote, ms, localityMs, shared[bestEplb], byNodeCell, eplbHierCell);
     sums[0] += in[0] / 5;
     sums[1] += in[1] / 5;
     sums[2] += sc.eplbInSample / 5;

@@ -161,3 +161,34 @@ TEST(Balance, LocalityFromRouteGroups) {
   EXPECT_EQ(improveLocality(still, nodeOf, {}, 0), 0);
   EXPECT_EQ(still, placed);
 }
+
+// Node first (placement_objective = locality): every routing group's replicas on one node, every expert placed,
+// never more than ceil(slots / gpus) on a GPU nor two replicas of an expert on one GPU; nothing when the groups or
+// the slots do not divide among the nodes.
+TEST(Balance, NodeFirstKeepsEachGroupOnOneNode) {
+  std::mt19937_64 rng(9);
+  std::vector<int32_t> nodeOf = fourNodesOfFour();
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<double> load = randomLoad(64, rng);
+    std::optional<ExpertReplicas> placed = balanceExpertsByNode(load, nodeOf, 96, 8);
+    ASSERT_TRUE(placed.has_value());
+    std::vector<int64_t> perGpu(16, 0);
+    for (int32_t e = 0; e < 64; ++e) {
+      const auto &reps = (*placed)[e];
+      ASSERT_GE(reps.size(), 1u);
+      EXPECT_EQ(std::set<int32_t>(reps.begin(), reps.end()).size(), reps.size());
+      for (int32_t g : reps) {
+        ++perGpu[g];
+        // Experts e and e - e % 8 (the first of its group) share a node.
+        EXPECT_EQ(nodeOf[g], nodeOf[(*placed)[e - e % 8][0]]) << "group " << e / 8 << " spread over nodes";
+      }
+    }
+    for (int64_t n : perGpu)
+      EXPECT_LE(n, 6);
+  }
+  std::vector<double> load = randomLoad(64, rng);
+  EXPECT_FALSE(balanceExpertsByNode(load, nodeOf, 96, 2).has_value()); // 2 groups on 4 nodes
+  EXPECT_FALSE(balanceExpertsByNode(load, nodeOf, 96, 6).has_value()); // 64 experts in 6 groups
+  EXPECT_FALSE(balanceExpertsByNode(load, nodeOf, 98, 8).has_value()); // 98 slots on 4 nodes
+  EXPECT_FALSE(balanceExpertsByNode(load, nodeOf, 96, 0).has_value()); // no groups
+}

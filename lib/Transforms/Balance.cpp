@@ -317,6 +317,58 @@ ExpertReplicas moec::balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, i
   return packer.result(experts);
 }
 
+std::optional<ExpertReplicas> moec::balanceExpertsByNode(llvm::ArrayRef<double> load, llvm::ArrayRef<int32_t> nodeOf,
+                                                         int64_t slots, int64_t groups) {
+  int64_t experts = int64_t(load.size()), gpus = int64_t(nodeOf.size());
+  if (gpus == 0 || groups <= 0 || experts % groups != 0)
+    return std::nullopt;
+  int64_t nodes = *std::max_element(nodeOf.begin(), nodeOf.end()) + 1;
+  std::vector<std::vector<int32_t>> gpusOf(nodes);
+  for (int64_t g = 0; g < gpus; ++g)
+    gpusOf[nodeOf[g]].push_back(int32_t(g));
+  for (const auto &list : gpusOf)
+    if (int64_t(list.size()) != gpus / nodes)
+      return std::nullopt;
+  if (groups % nodes != 0 || slots % nodes != 0 || gpus % nodes != 0)
+    return std::nullopt;
+  int64_t perGroup = experts / groups, groupsPerNode = groups / nodes, slotsPerNode = slots / nodes;
+  // Groups onto nodes: heaviest first, each onto the lightest node with room (ties: lowest group, lowest node).
+  std::vector<double> groupLoad(groups, 0.0);
+  for (int64_t e = 0; e < experts; ++e)
+    groupLoad[e / perGroup] += load[e];
+  std::vector<int64_t> order(groups);
+  for (int64_t k = 0; k < groups; ++k)
+    order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return groupLoad[a] > groupLoad[b]; });
+  std::vector<double> nodeLoad(nodes, 0.0);
+  std::vector<std::vector<int64_t>> groupsOf(nodes);
+  for (int64_t k : order) {
+    int64_t best = -1;
+    for (int64_t n = 0; n < nodes; ++n)
+      if (int64_t(groupsOf[n].size()) < groupsPerNode && (best < 0 || nodeLoad[n] < nodeLoad[best]))
+        best = n;
+    groupsOf[best].push_back(k);
+    nodeLoad[best] += groupLoad[k];
+  }
+  // Each node's experts balanced over its GPUs.
+  ExpertReplicas out(experts);
+  for (int64_t n = 0; n < nodes; ++n) {
+    std::vector<int64_t> mine;
+    for (int64_t k : groupsOf[n])
+      for (int64_t e = k * perGroup; e < (k + 1) * perGroup; ++e)
+        mine.push_back(e);
+    std::sort(mine.begin(), mine.end());
+    std::vector<double> sub(mine.size());
+    for (size_t i = 0; i < mine.size(); ++i)
+      sub[i] = load[mine[i]];
+    ExpertReplicas local = balanceExperts(sub, int64_t(gpusOf[n].size()), slotsPerNode);
+    for (size_t i = 0; i < mine.size(); ++i)
+      for (int32_t g : local[i])
+        out[mine[i]].push_back(gpusOf[n][g]);
+  }
+  return out;
+}
+
 std::vector<double> moec::gpuLoads(llvm::ArrayRef<double> load, const ExpertReplicas &placement, int64_t gpus) {
   std::vector<double> loads(gpus, 0.0);
   for (size_t e = 0; e < placement.size(); ++e)

@@ -342,20 +342,43 @@ private:
       return llvm::failure();
     int64_t slots = plan.model().moe.experts + s.redundantExperts;
     const ProcessGroup &group = plan.group(GroupKind::EP, 0);
+    // Each position's node, numbered 0.. in order of appearance within the EP group.
     std::vector<int32_t> nodeOf;
+    std::map<int64_t, int32_t> nodeIndex;
     for (int64_t r : group.ranks)
-      nodeOf.push_back(int32_t(plan.devices[r].node));
+      nodeOf.push_back(nodeIndex.try_emplace(plan.devices[r].node, int32_t(nodeIndex.size())).first->second);
+    int64_t groups = plan.model().moe.routeGroups;
+    int64_t nodes = int64_t(nodeIndex.size());
+    bool nodeFirst = s.placementObjective == PlacementObjective::Locality;
+    if (nodeFirst && (moeLayers.empty() || !balanceExpertsByNode((*loads)[moeLayers.front()], nodeOf, slots, groups))) {
+      nodeFirst = false;
+      diags.warning(s.locOf("placement_objective"),
+                    fmt::format("placement_objective = locality keeps each routing group on one node, which needs "
+                                "route_groups divisible by the EP group's {} nodes and {} slots divisible by them "
+                                "(route_groups = {}); placing for balance, then keeping co-picked experts together",
+                                nodes, slots, groups));
+    }
     double sum = 0, sumContiguous = 0;
+    int64_t nodeFirstLost = 0; // layers where the routes favour the balanced placement over node-first
     for (int64_t layer : moeLayers) {
       const std::vector<double> &load = (*loads)[layer];
-      ExpertReplicas replicas = balanceExperts(load, s.ep, slots);
-      // Unless only balance counts, permute whole GPUs so that experts tokens pick together share a node: every
-      // GPU keeps its load, so the balance is unchanged.
+      // Balance across the EP group; then, unless only balance counts, permute whole GPUs so that experts tokens
+      // pick together share a node: every GPU keeps its load, so the balance is unchanged.
       bool routed = routes && routes->count(layer);
-      if (s.placementObjective != PlacementObjective::Balance && (routed || plan.model().moe.routeGroups > 0))
-        improveLocality(replicas, nodeOf,
-                        routed ? llvm::ArrayRef((*routes)[layer]) : llvm::ArrayRef<llvm::SmallVector<int32_t, 8>>(),
-                        plan.model().moe.routeGroups);
+      llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> sampled =
+          routed ? llvm::ArrayRef((*routes)[layer]) : llvm::ArrayRef<llvm::SmallVector<int32_t, 8>>();
+      ExpertReplicas replicas = balanceExperts(load, s.ep, slots);
+      if (s.placementObjective != PlacementObjective::Balance && (routed || groups > 0))
+        improveLocality(replicas, nodeOf, sampled, groups);
+      // locality: the routing groups node by node, each node balanced, unless the sampled routes reach fewer
+      // remote nodes with the balanced placement (they need not follow the declared groups).
+      if (nodeFirst) {
+        ExpertReplicas byNode = *balanceExpertsByNode(load, nodeOf, slots, groups);
+        if (!routed || remoteNodesPerToken(sampled, byNode, nodeOf) < remoteNodesPerToken(sampled, replicas, nodeOf))
+          replicas = std::move(byNode);
+        else
+          ++nodeFirstLost;
+      }
       // The README's contiguous baseline with the same replica counts, for comparison.
       std::vector<int32_t> counts = replicaCounts(load, s.ep, slots);
       ExpertReplicas contiguous(load.size());
@@ -375,9 +398,19 @@ private:
     }
     double n = double(moeLayers.size());
     plan.placement.explanation =
-        fmt::format("replicas and GPUs chosen for the measured loads in '{}': balancedness {:.4f} on average "
+        fmt::format("replicas and GPUs chosen for the measured loads in '{}'{}: balancedness {:.4f} on average "
                     "(contiguous {:.4f}; the bound is {:.4f})",
-                    s.expertLoad, sum / n, sumContiguous / n, [&] {
+                    s.expertLoad,
+                    !nodeFirst ? std::string()
+                    : nodeFirstLost == 0
+                        ? fmt::format(", each node holding {} of the {} routing groups (placement_objective = "
+                                      "locality)",
+                                      groups / nodes, groups)
+                        : fmt::format(", {} of {} layers with each node holding {} of the {} routing groups "
+                                      "(placement_objective = locality; on the others the sampled routes reach fewer "
+                                      "remote nodes when balanced across nodes)",
+                                      moeLayers.size() - nodeFirstLost, moeLayers.size(), groups / nodes, groups),
+                    sum / n, sumContiguous / n, [&] {
                       double b = 0;
                       for (const PlacementQuality &q : plan.placement.quality)
                         b += q.bound;

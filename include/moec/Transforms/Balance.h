@@ -13,6 +13,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace moec {
@@ -30,6 +31,14 @@ struct BalanceStats {
 /// Requires experts <= slots <= gpus * ceil(slots / gpus) and every expert's replicas <= gpus.
 ExpertReplicas balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, int64_t slots,
                               BalanceStats *stats = nullptr);
+
+/// Node first, as EPLB's hierarchical policy but with balanceExperts inside each node: the \p groups routing groups
+/// (consecutive experts) are packed onto the nodes, as many per node, heaviest group first onto the lightest node;
+/// each node gets slots / nodes slots, balanced over its GPUs. A token that keeps to few groups then reaches few
+/// nodes, at the price of the balance between nodes. \p nodeOf maps each GPU to its node. Returns nothing unless the
+/// experts divide into the groups, and the groups, the slots and the GPUs divide evenly among the nodes.
+std::optional<ExpertReplicas> balanceExpertsByNode(llvm::ArrayRef<double> load, llvm::ArrayRef<int32_t> nodeOf,
+                                                   int64_t slots, int64_t groups);
 
 /// The replica counts that minimise the largest per-replica load: one each, then each extra replica to the expert
 /// with the largest load / count (ties to the lowest id), never more than \p gpus.

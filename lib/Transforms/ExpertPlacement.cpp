@@ -36,6 +36,58 @@ using namespace moec::ir;
 
 namespace {
 
+/// What `placement_objective = time` weighs, for one MoE layer and one micro-batch: the busiest GPU's expert compute
+/// (its share of the EP group's token-expert assignments, at the GPU's peak times `mfu`) plus the network time of
+/// dispatch and combine, each token crossing once to each remote node its experts live on (DeepEP's normal kernels
+/// forward inside the node over NVLink). The placement pass runs before shapes and the cost model; this is the part
+/// of their layer time that the placement changes.
+class MoeTimeEstimate {
+public:
+  explicit MoeTimeEstimate(const Plan &plan) {
+    const ModelSpec &m = plan.model();
+    const StrategySpec &s = plan.strategy();
+    const WorkloadSpec &w = plan.workload();
+    double tokens = double(plan.tokensPerRank());
+    double matrices = m.moe.activation == Activation::SwiGLU ? 3 : 2;
+    double flopsPerAssignment = 2 * matrices * double(m.hidden) * double(m.moe.expertHidden) / double(s.tp);
+    double peak = plan.cluster().gpu->compute * w.mfu.value_or(1.0);
+    computePerShare = double(s.ep) * tokens * double(m.moe.topK) * flopsPerAssignment / peak;
+    double bytes = double(bytesPerElement(s.dispatchPrecision.value_or(m.precision)) +
+                          bytesPerElement(s.combinePrecision.value_or(m.precision)));
+    networkPerRemoteNode = tokens * double(m.hidden) * bytes / plan.cluster().interNode.bandwidth;
+  }
+
+  double seconds(llvm::ArrayRef<double> load, const ExpertReplicas &placement, int64_t gpus,
+                 double remoteNodes) const {
+    std::vector<double> loads = gpuLoads(load, placement, gpus);
+    double total = 0, most = 0;
+    for (double l : loads) {
+      total += l;
+      most = std::max(most, l);
+    }
+    return (total > 0 ? most / total : 0) * computePerShare + remoteNodes * networkPerRemoteNode;
+  }
+
+private:
+  double computePerShare = 0, networkPerRemoteNode = 0;
+};
+
+/// The IR comment's account of node-first placement, when it was a candidate.
+std::string describeNodeFirst(PlacementObjective objective, bool nodeFirst, int64_t chosen, int64_t compared,
+                              int64_t layers, int64_t groups, int64_t nodes) {
+  if (!nodeFirst || (objective == PlacementObjective::Time && compared == 0))
+    return "";
+  std::string each = fmt::format("each node holding {} of the {} routing groups", groups / nodes, groups);
+  if (objective == PlacementObjective::Locality)
+    return chosen == layers ? fmt::format(", {} (placement_objective = locality)", each)
+                            : fmt::format(", {} of {} layers with {} (placement_objective = locality; on the others "
+                                          "the sampled routes reach fewer remote nodes when balanced across nodes)",
+                                          chosen, layers, each);
+  return fmt::format(", {} of {} layers with {} (placement_objective = time: node first where the busiest GPU's "
+                     "expert compute plus the network time of dispatch and combine is lower, by the sampled routes)",
+                     chosen, layers, each);
+}
+
 /// Positions with a slot limit, filled one replica at a time.
 class Assigner {
 public:
@@ -349,17 +401,18 @@ private:
       nodeOf.push_back(nodeIndex.try_emplace(plan.devices[r].node, int32_t(nodeIndex.size())).first->second);
     int64_t groups = plan.model().moe.routeGroups;
     int64_t nodes = int64_t(nodeIndex.size());
-    bool nodeFirst = s.placementObjective == PlacementObjective::Locality;
-    if (nodeFirst && (moeLayers.empty() || !balanceExpertsByNode((*loads)[moeLayers.front()], nodeOf, slots, groups))) {
-      nodeFirst = false;
+    // Node first (each routing group on one node, each node balanced) is a candidate for `locality` and `time`.
+    bool nodeFirst = s.placementObjective != PlacementObjective::Balance && !moeLayers.empty() &&
+                     balanceExpertsByNode((*loads)[moeLayers.front()], nodeOf, slots, groups).has_value();
+    if (s.placementObjective == PlacementObjective::Locality && !nodeFirst)
       diags.warning(s.locOf("placement_objective"),
                     fmt::format("placement_objective = locality keeps each routing group on one node, which needs "
                                 "route_groups divisible by the EP group's {} nodes and {} slots divisible by them "
                                 "(route_groups = {}); placing for balance, then keeping co-picked experts together",
                                 nodes, slots, groups));
-    }
+    MoeTimeEstimate estimate(plan);
     double sum = 0, sumContiguous = 0;
-    int64_t nodeFirstLost = 0; // layers where the routes favour the balanced placement over node-first
+    int64_t nodeFirstLayers = 0, compared = 0;
     for (int64_t layer : moeLayers) {
       const std::vector<double> &load = (*loads)[layer];
       // Balance across the EP group; then, unless only balance counts, permute whole GPUs so that experts tokens
@@ -370,14 +423,27 @@ private:
       ExpertReplicas replicas = balanceExperts(load, s.ep, slots);
       if (s.placementObjective != PlacementObjective::Balance && (routed || groups > 0))
         improveLocality(replicas, nodeOf, sampled, groups);
-      // locality: the routing groups node by node, each node balanced, unless the sampled routes reach fewer
-      // remote nodes with the balanced placement (they need not follow the declared groups).
-      if (nodeFirst) {
+      // locality: node first, unless the sampled routes (which need not follow the declared groups) reach fewer
+      // remote nodes with the balanced placement. time: node first when the sampled routes make it faster by the
+      // estimate; without routes the remote nodes cannot be compared, and balance stays.
+      if (nodeFirst && (routed || s.placementObjective == PlacementObjective::Locality)) {
         ExpertReplicas byNode = *balanceExpertsByNode(load, nodeOf, slots, groups);
-        if (!routed || remoteNodesPerToken(sampled, byNode, nodeOf) < remoteNodesPerToken(sampled, replicas, nodeOf))
+        bool take;
+        if (!routed) {
+          take = true;
+        } else {
+          ++compared;
+          double remoteByNode = remoteNodesPerToken(sampled, byNode, nodeOf);
+          double remoteBalanced = remoteNodesPerToken(sampled, replicas, nodeOf);
+          take = s.placementObjective == PlacementObjective::Locality
+                     ? remoteByNode < remoteBalanced
+                     : estimate.seconds(load, byNode, s.ep, remoteByNode) <
+                           estimate.seconds(load, replicas, s.ep, remoteBalanced);
+        }
+        if (take) {
           replicas = std::move(byNode);
-        else
-          ++nodeFirstLost;
+          ++nodeFirstLayers;
+        }
       }
       // The README's contiguous baseline with the same replica counts, for comparison.
       std::vector<int32_t> counts = replicaCounts(load, s.ep, slots);
@@ -401,15 +467,8 @@ private:
         fmt::format("replicas and GPUs chosen for the measured loads in '{}'{}: balancedness {:.4f} on average "
                     "(contiguous {:.4f}; the bound is {:.4f})",
                     s.expertLoad,
-                    !nodeFirst ? std::string()
-                    : nodeFirstLost == 0
-                        ? fmt::format(", each node holding {} of the {} routing groups (placement_objective = "
-                                      "locality)",
-                                      groups / nodes, groups)
-                        : fmt::format(", {} of {} layers with each node holding {} of the {} routing groups "
-                                      "(placement_objective = locality; on the others the sampled routes reach fewer "
-                                      "remote nodes when balanced across nodes)",
-                                      moeLayers.size() - nodeFirstLost, moeLayers.size(), groups / nodes, groups),
+                    describeNodeFirst(s.placementObjective, nodeFirst, nodeFirstLayers, compared,
+                                      int64_t(moeLayers.size()), groups, nodes),
                     sum / n, sumContiguous / n, [&] {
                       double b = 0;
                       for (const PlacementQuality &q : plan.placement.quality)

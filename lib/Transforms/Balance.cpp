@@ -540,9 +540,12 @@ int64_t moec::improveLocality(ExpertReplicas &placement, llvm::ArrayRef<int32_t>
   // near[n * gpus + c]: affinity of content c to the contents on node n (node-major, so a swap's update is two
   // contiguous rows).
   std::vector<double> near(size_t(gpus) * nodes, 0.0);
-  for (int64_t c = 0; c < gpus; ++c)
-    for (int64_t p = 0; p < gpus; ++p)
-      near[nodeOf[p] * gpus + c] += w(c, at[p]);
+  for (int64_t p = 0; p < gpus; ++p) { // w is symmetric: w(c, at[p]) is row at[p]'s entry c
+    const double *row = w.row(at[p]);
+    double *onNode = &near[size_t(nodeOf[p]) * gpus];
+    for (int64_t c = 0; c < gpus; ++c)
+      onNode[c] += row[c];
+  }
   int64_t swaps = 0;
   for (int pass = 0; pass < 4; ++pass) {
     bool improved = false;

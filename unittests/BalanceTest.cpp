@@ -192,3 +192,32 @@ TEST(Balance, NodeFirstKeepsEachGroupOnOneNode) {
   EXPECT_FALSE(balanceExpertsByNode(load, nodeOf, 98, 8).has_value()); // 98 slots on 4 nodes
   EXPECT_FALSE(balanceExpertsByNode(load, nodeOf, 96, 0).has_value()); // no groups
 }
+
+// With exactly two slots per GPU the replica counts decide the busiest pair; the count search starts from
+// replicaCounts and only takes moves that lower it, so the result is never worse than pairing those counts
+// heaviest-with-lightest, and on skewed loads it is better.
+TEST(Balance, TwoSlotCountSearchNeverWorseThanGreedyCounts) {
+  std::mt19937_64 rng(11);
+  auto pairedMax = [](const std::vector<double> &load, const std::vector<int32_t> &count) {
+    std::vector<double> w;
+    for (size_t e = 0; e < load.size(); ++e)
+      for (int32_t r = 0; r < count[e]; ++r)
+        w.push_back(load[e] / count[e]);
+    std::sort(w.begin(), w.end());
+    double most = 0;
+    for (size_t i = 0; i < w.size() / 2; ++i)
+      most = std::max(most, w[i] + w[w.size() - 1 - i]);
+    return most;
+  };
+  int better = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    std::vector<double> load = randomLoad(64, rng);
+    ExpertReplicas placed = balanceExperts(load, 64, 128);
+    std::vector<double> loads = gpuLoads(load, placed, 64);
+    double most = *std::max_element(loads.begin(), loads.end());
+    double greedy = pairedMax(load, replicaCounts(load, 64, 128));
+    EXPECT_LE(most, greedy * (1 + 1e-12));
+    better += most < greedy * (1 - 1e-3);
+  }
+  EXPECT_GT(better, 20);
+}

@@ -2,14 +2,20 @@
 //
 // Algorithm (balanceExperts):
 //   1. Replica counts: one per expert; each extra replica to the expert with the largest load per replica. This
-//      minimises the largest per-replica load, the bound no packing can beat.
-//   2. Greedy packing (longest processing time first): replicas by decreasing load, each onto the least-loaded GPU
-//      that has a free slot and does not hold its expert yet.
+//      minimises the largest per-replica load, the bound no packing can beat. With exactly two slots per GPU the
+//      counts then decide the busiest GPU (pairing heaviest with lightest is optimal), and a local search moves
+//      replicas between experts while that lowers the busiest pair (PairCounts).
+//   2. Packing: greedy (longest processing time first: replicas by decreasing load, each onto the least-loaded GPU
+//      that has a free slot and does not hold its expert yet) and, with two slots per GPU, by rounds (each round
+//      gives the next G replicas, heaviest first, to the GPUs from the lightest up).
 //   3. Refinement: while the busiest GPU can be relieved, move one of its replicas to a GPU with a free slot, or
 //      swap it with a lighter replica of another GPU, choosing the change that lowers the larger of the two GPUs'
-//      loads the most. Every accepted step lowers that pair's maximum below the busiest load, so the result is never
-//      worse than the greedy packing; it stops when no step helps the busiest GPU, or after a bounded number of
-//      steps.
+//      loads the most (partners scanned from the lightest GPU, stopping when half the pair's total cannot beat the
+//      best change). Every accepted step lowers that pair's maximum below the busiest load, so the result is never
+//      worse than its start; it stops when no step helps the busiest GPU, or after a bounded number of steps.
+//      The better refined start wins.
+// Node first (balanceExpertsByNode): routing groups packed onto nodes, then the above inside each node.
+// Locality (improveLocality): whole GPUs permuted among the positions so that experts picked together share a node.
 // Everything is deterministic: ties go to the lowest expert id and the lowest GPU.
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +24,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <optional>
 #include <queue>
 
 using namespace moec;
@@ -25,21 +32,24 @@ using namespace moec;
 std::vector<int32_t> moec::replicaCounts(llvm::ArrayRef<double> load, int64_t gpus, int64_t slots) {
   int64_t experts = int64_t(load.size());
   std::vector<int32_t> count(experts, 1);
-  auto less = [&](int64_t a, int64_t b) {
-    double la = load[a] / count[a], lb = load[b] / count[b];
-    return la != lb ? la < lb : a > b; // the largest per-replica load first, then the lowest id
-  };
-  std::priority_queue<int64_t, std::vector<int64_t>, decltype(less)> queue(less);
+  // (per-replica load, expert): the largest load first, then the lowest id.
+  using Entry = std::pair<double, int64_t>;
+  auto less = [](const Entry &a, const Entry &b) { return a.first != b.first ? a.first < b.first : a.second > b.second; };
+  std::vector<Entry> heap;
+  heap.reserve(experts);
   for (int64_t e = 0; e < experts; ++e)
-    queue.push(e);
-  for (int64_t extra = slots - experts; extra > 0 && !queue.empty();) {
-    int64_t e = queue.top();
-    queue.pop();
+    heap.push_back({load[e], e});
+  std::make_heap(heap.begin(), heap.end(), less);
+  for (int64_t extra = slots - experts; extra > 0 && !heap.empty();) {
+    std::pop_heap(heap.begin(), heap.end(), less);
+    int64_t e = heap.back().second;
+    heap.pop_back();
     if (count[e] >= gpus)
       continue; // it cannot take another replica; the next expert does
     ++count[e];
     --extra;
-    queue.push(e);
+    heap.push_back({load[e] / count[e], e});
+    std::push_heap(heap.begin(), heap.end(), less);
   }
   return count;
 }
@@ -54,15 +64,19 @@ struct Item {
 class Packer {
 public:
   Packer(int64_t gpus, int64_t capacity, int64_t experts)
-      : capacity(capacity), words((experts + 63) / 64), items(gpus), loads(gpus, 0.0),
+      : capacity(capacity), words((experts + 63) / 64), slots(size_t(gpus) * capacity), held(gpus, 0),
+        loads(gpus, 0.0),
         member(size_t(gpus) * words, 0) {}
+
+  Item &item(int64_t gpu, size_t i) { return slots[size_t(gpu) * capacity + i]; }
+  const Item &item(int64_t gpu, size_t i) const { return slots[size_t(gpu) * capacity + i]; }
 
   bool holds(int64_t gpu, int32_t expert) const {
     return member[size_t(gpu) * words + expert / 64] >> (expert % 64) & 1;
   }
 
   void put(int64_t gpu, const Item &item) {
-    items[gpu].push_back(item);
+    slots[size_t(gpu) * capacity + held[gpu]++] = item;
     loads[gpu] += item.weight;
     member[size_t(gpu) * words + item.expert / 64] |= uint64_t(1) << (item.expert % 64);
   }
@@ -90,36 +104,42 @@ public:
     });
   }
 
-  /// Heaviest first in a snake over the GPUs (0..G-1, then G-1..0, ...): with two slots per GPU this pairs the
-  /// heaviest replica with the lightest, the optimal pairing; a GPU that already holds the expert, or is full,
-  /// passes its turn to the next in the snake.
-  void snake(std::vector<Item> order) {
+  /// Heaviest first, a round at a time: each round gives the next G replicas, heaviest first, to the GPUs from the
+  /// lightest so far up, so that the heaviest new replica joins the lightest GPU. With two slots per GPU this pairs
+  /// the heaviest replica with the lightest, the optimal pairing. A GPU that already holds the expert, or is full,
+  /// passes its turn to the next.
+  void rounds(std::vector<Item> order) {
     sortItems(order);
     int64_t gpus = int64_t(loads.size());
-    std::vector<int64_t> path;
-    for (int64_t round = 0; round < capacity; ++round)
-      for (int64_t i = 0; i < gpus; ++i)
-        path.push_back(round % 2 == 0 ? i : gpus - 1 - i);
-    std::vector<bool> used(path.size(), false);
-    size_t cursor = 0;
-    for (const Item &item : order) {
-      while (cursor < path.size() && used[cursor])
-        ++cursor;
-      size_t at = cursor;
-      while (at < path.size() && (used[at] || int64_t(items[path[at]].size()) >= capacity ||
-                                  holds(path[at], item.expert)))
-        ++at;
-      if (at == path.size()) { // every later turn is taken: fall back to the least-loaded possible GPU
-        int64_t best = -1;
-        for (int64_t g = 0; g < gpus; ++g)
-          if (int64_t(items[g].size()) < capacity && !holds(g, item.expert) && (best < 0 || loads[g] < loads[best]))
-            best = g;
-        assert(best >= 0 && "no GPU can take the replica");
-        put(best, item);
-        continue;
+    std::vector<int32_t> turn(gpus);
+    std::vector<bool> used(gpus);
+    for (size_t start = 0; start < order.size(); start += size_t(gpus)) {
+      for (int64_t g = 0; g < gpus; ++g)
+        turn[g] = int32_t(g);
+      std::stable_sort(turn.begin(), turn.end(), [&](int32_t a, int32_t b) { return loads[a] < loads[b]; });
+      std::fill(used.begin(), used.end(), false);
+      int64_t cursor = 0;
+      for (size_t k = start; k < std::min(order.size(), start + size_t(gpus)); ++k) {
+        const Item &item = order[k];
+        while (cursor < gpus && used[cursor])
+          ++cursor;
+        int64_t at = cursor;
+        while (at < gpus &&
+               (used[at] || int64_t(held[turn[at]]) >= capacity || holds(turn[at], item.expert)))
+          ++at;
+        if (at == gpus) { // every later turn is taken: the least-loaded GPU that can take it
+          int64_t best = -1;
+          for (int64_t g = 0; g < gpus; ++g)
+            if (int64_t(held[g]) < capacity && !holds(g, item.expert) &&
+                (best < 0 || loads[g] < loads[best]))
+              best = g;
+          assert(best >= 0 && "no GPU can take the replica");
+          put(best, item);
+          continue;
+        }
+        used[at] = true;
+        put(turn[at], item);
       }
-      used[at] = true;
-      put(path[at], item);
     }
   }
 
@@ -140,7 +160,7 @@ public:
       int64_t best = heap.top().second;
       heap.pop();
       put(best, item);
-      if (int64_t(items[best].size()) < capacity)
+      if (int64_t(held[best]) < capacity)
         heap.push({loads[best], best});
       for (const Entry &e : aside)
         heap.push(e);
@@ -169,23 +189,24 @@ public:
       // come later and cannot either.
       if ((top + loads[b]) / 2 >= bestMax)
         break;
-      for (size_t i = 0; i < items[h].size(); ++i) {
-        const Item &a = items[h][i];
+      // The loads first, which rule out most candidates; then whether a GPU already holds the expert.
+      for (size_t i = 0; i < size_t(held[h]); ++i) {
+        const Item &a = item(h, i);
         if (holds(b, a.expert))
           continue;
-        if (int64_t(items[b].size()) < capacity) {
+        if (int64_t(held[b]) < capacity) {
           double m = std::max(top - a.weight, loads[b] + a.weight);
           if (m < bestMax) {
             bestMax = m;
             bestItem = int64_t(i), bestGpu = b, bestOther = -1;
           }
         }
-        for (size_t j = 0; j < items[b].size(); ++j) {
-          const Item &c = items[b][j];
-          if (c.weight >= a.weight || holds(h, c.expert))
+        for (size_t j = 0; j < size_t(held[b]); ++j) {
+          const Item &c = item(b, j);
+          if (c.weight >= a.weight)
             continue;
           double m = std::max(top - a.weight + c.weight, loads[b] - c.weight + a.weight);
-          if (m < bestMax) {
+          if (m < bestMax && !holds(h, c.expert)) {
             bestMax = m;
             bestItem = int64_t(i), bestGpu = b, bestOther = int64_t(j);
           }
@@ -202,18 +223,19 @@ public:
 
   /// Item \p i of GPU \p h moves to GPU \p b, swapped with its item \p j unless j < 0.
   void apply(int64_t h, int64_t i, int64_t b, int64_t j) {
-    Item a = items[h][i];
+    Item a = item(h, i);
     clearMember(h, a.expert);
     if (j < 0) {
-      items[h].erase(items[h].begin() + i);
+      item(h, i) = item(h, held[h] - 1); // the last item takes its place
+      --held[h];
       loads[h] -= a.weight;
       put(b, a);
       return;
     }
-    Item c = items[b][j];
+    Item c = item(b, j);
     clearMember(b, c.expert);
-    items[h][i] = c;
-    items[b][j] = a;
+    item(h, i) = c;
+    item(b, j) = a;
     setMember(h, c.expert);
     setMember(b, a.expert);
     loads[h] += c.weight - a.weight;
@@ -224,19 +246,130 @@ public:
 
   ExpertReplicas result(int64_t experts) const {
     ExpertReplicas out(experts);
-    for (int64_t g = 0; g < int64_t(items.size()); ++g)
-      for (const Item &i : items[g])
-        out[i.expert].push_back(int32_t(g));
+    for (int64_t g = 0; g < int64_t(held.size()); ++g)
+      for (int32_t k = 0; k < held[g]; ++k)
+        out[item(g, size_t(k)).expert].push_back(int32_t(g));
     return out;
   }
 
 private:
   int64_t capacity;
   int64_t words;
-  std::vector<std::vector<Item>> items;
+  std::vector<Item> slots;     ///< GPU g's items at [g * capacity, g * capacity + held[g])
+  std::vector<int32_t> held;   ///< items per GPU
   std::vector<double> loads;
   std::vector<uint64_t> member; ///< per GPU, a bit per expert it holds
   std::vector<int32_t> byLoad;  ///< GPUs by increasing load, during refinement
+};
+
+/// Replica counts for GPUs of exactly two slots. Pairing the heaviest replica with the lightest is then optimal, so
+/// the busiest GPU is the largest sum of the i-th heaviest and the i-th lightest replica, and the counts decide it.
+/// Local search: each step moves one replica from one expert to another, trying as gainers the two experts of the
+/// busiest pair and as losers the experts whose replicas would grow least, and takes the move that lowers the
+/// busiest pair most; it stops when none does.
+class PairCounts {
+public:
+  PairCounts(llvm::ArrayRef<double> load, std::vector<int32_t> &count, int64_t gpus)
+      : load(load), count(count), gpus(gpus), order(load.size()) {
+    for (int32_t c : count)
+      slots += c;
+    for (size_t e = 0; e < order.size(); ++e)
+      order[e] = int32_t(e);
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return lighter(a, b); });
+  }
+
+  /// Returns the busiest pair's load for the counts found.
+  double search(int64_t maxSteps) {
+    constexpr size_t Losers = 16;
+    Pairing now = pair(order);
+    std::vector<int32_t> losers, scratch;
+    for (int64_t step = 0; step < maxSteps; ++step) {
+      losers.clear();
+      for (size_t e = 0; e < count.size(); ++e)
+        if (count[e] > 1)
+          losers.push_back(int32_t(e));
+      auto grown = [&](int32_t e) { return load[e] / (count[e] - 1); };
+      size_t keep = std::min(Losers, losers.size());
+      std::partial_sort(losers.begin(), losers.begin() + keep, losers.end(), [&](int32_t a, int32_t b) {
+        return grown(a) != grown(b) ? grown(a) < grown(b) : a < b;
+      });
+      losers.resize(keep);
+      double bestMost = now.most * (1 - 1e-9);
+      int32_t bestGain = -1, bestLose = -1;
+      for (int32_t gain : {now.heavy, now.light}) {
+        if (count[gain] >= gpus)
+          continue;
+        for (int32_t lose : losers) {
+          if (lose == gain)
+            continue;
+          move(gain, lose, scratch);
+          double most = pair(scratch).most;
+          ++count[lose]; // undo the counts; scratch is rebuilt on the next call
+          --count[gain];
+          if (most < bestMost) {
+            bestMost = most;
+            bestGain = gain, bestLose = lose;
+          }
+        }
+        if (now.heavy == now.light)
+          break;
+      }
+      if (bestGain < 0)
+        break;
+      move(bestGain, bestLose, scratch);
+      order.swap(scratch);
+      now = pair(order);
+    }
+    return now.most;
+  }
+
+private:
+  struct Pairing {
+    double most = 0;
+    int32_t heavy = 0, light = 0; ///< the experts of the busiest pair
+  };
+
+  bool lighter(int32_t a, int32_t b) const {
+    double pa = load[a] / count[a], pb = load[b] / count[b];
+    return pa != pb ? pa < pb : a < b;
+  }
+
+  /// One replica of \p lose moves to \p gain; \p out receives the experts reordered for the new counts.
+  void move(int32_t gain, int32_t lose, std::vector<int32_t> &out) {
+    ++count[gain];
+    --count[lose];
+    out.clear();
+    for (int32_t e : order)
+      if (e != gain && e != lose)
+        out.push_back(e);
+    for (int32_t e : {gain, lose})
+      out.insert(std::lower_bound(out.begin(), out.end(), e, [&](int32_t a, int32_t b) { return lighter(a, b); }), e);
+  }
+
+  /// The busiest pair when the i-th lightest replica shares a GPU with the i-th heaviest; \p sorted lists the
+  /// experts by replica load, each standing for count[e] replicas.
+  Pairing pair(const std::vector<int32_t> &sorted) const {
+    Pairing p;
+    size_t lo = 0, hi = sorted.size() - 1;
+    int32_t leftLo = count[sorted[lo]], leftHi = count[sorted[hi]];
+    for (int64_t k = 0; k < slots / 2; ++k) {
+      int32_t a = sorted[lo], b = sorted[hi];
+      double sum = load[a] / count[a] + load[b] / count[b];
+      if (sum > p.most)
+        p = {sum, b, a};
+      if (--leftLo == 0 && ++lo < sorted.size())
+        leftLo = count[sorted[lo]];
+      if (--leftHi == 0 && hi > 0)
+        leftHi = count[sorted[--hi]];
+    }
+    return p;
+  }
+
+  llvm::ArrayRef<double> load;
+  std::vector<int32_t> &count;
+  int64_t gpus;
+  int64_t slots = 0;          ///< the total of the counts, which moves keep
+  std::vector<int32_t> order; ///< experts by replica load, lightest first
 };
 
 } // namespace
@@ -252,10 +385,10 @@ ExpertReplicas moec::balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, i
     for (int32_t r = 0; r < count[e]; ++r)
       order.push_back({int32_t(e), load[e] / count[e]});
   // Two starts, each refined; the better wins (ties: the greedy one).
-  auto solve = [&](bool snakeStart, BalanceStats &st) {
+  auto solve = [&](bool roundsStart, BalanceStats &st) {
     Packer packer(gpus, capacity, experts);
-    if (snakeStart)
-      packer.snake(order);
+    if (roundsStart)
+      packer.rounds(order);
     else
       packer.greedy(order);
     st.greedyMax = packer.maxLoad();
@@ -265,55 +398,28 @@ ExpertReplicas moec::balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, i
     st.maxLoad = packer.maxLoad();
     return packer;
   };
-  BalanceStats greedyStats, snakeStats;
+  BalanceStats greedyStats, roundsStats;
+  double pairing = INFINITY; // with exactly two slots per GPU, the best the rounds start can reach for the counts
   if (capacity == 2 && slots == 2 * gpus) {
-    // Every GPU holds exactly two replicas: the snake pairs them optimally, so the replica counts decide. Move a
-    // replica from the expert that misses it least to the heavier expert of the busiest pair while that helps.
-    auto pairMax = [&](const std::vector<int32_t> &c) {
-      std::vector<double> w;
-      for (int64_t e = 0; e < experts; ++e)
-        for (int32_t r = 0; r < c[e]; ++r)
-          w.push_back(load[e] / c[e]);
-      std::sort(w.begin(), w.end());
-      double most = 0;
-      for (size_t i = 0; i < w.size() / 2; ++i)
-        most = std::max(most, w[i] + w[w.size() - 1 - i]);
-      return most;
-    };
-    double best = pairMax(count);
-    for (int64_t step = 0; step < 4 * gpus; ++step) {
-      // The heaviest per-replica expert gains a replica; the one whose replicas would grow least loses one.
-      int64_t gain = -1, lose = -1;
-      for (int64_t e = 0; e < experts; ++e) {
-        if (count[e] < gpus && (gain < 0 || load[e] / count[e] > load[gain] / count[gain]))
-          gain = e;
-        if (count[e] > 1 && (lose < 0 || load[e] / (count[e] - 1) < load[lose] / (count[lose] - 1)))
-          lose = e;
-      }
-      if (gain < 0 || lose < 0 || gain == lose)
-        break;
-      ++count[gain];
-      --count[lose];
-      double m = pairMax(count);
-      if (m >= best) {
-        --count[gain];
-        ++count[lose];
-        break;
-      }
-      best = m;
-    }
+    // Every GPU holds exactly two replicas: the rounds start pairs them optimally, so the replica counts decide.
+    pairing = PairCounts(load, count, gpus).search(4 * gpus);
     order.clear();
     for (int64_t e = 0; e < experts; ++e)
       for (int32_t r = 0; r < count[e]; ++r)
         order.push_back({int32_t(e), load[e] / count[e]});
   }
-  Packer greedy = solve(false, greedyStats);
-  // The snake start is the optimal pairing when every GPU holds two slots.
-  Packer snake = capacity == 2 ? solve(true, snakeStats) : Packer(gpus, capacity, experts);
-  bool useSnake = capacity == 2 && snakeStats.maxLoad < greedyStats.maxLoad;
-  Packer &packer = useSnake ? snake : greedy;
+  // With two slots per GPU the rounds start comes first: when it reaches the pairing's bound (no two replicas of an
+  // expert had to share a GPU), the greedy start cannot do better and is skipped. Ties go to the greedy start.
+  // (With more slots per GPU the rounds start loses to the greedy one after refinement on the shared traces.)
+  std::optional<Packer> byRounds, greedy;
+  if (capacity == 2)
+    byRounds.emplace(solve(true, roundsStats));
+  if (!byRounds || roundsStats.maxLoad > pairing * (1 + 1e-12))
+    greedy.emplace(solve(false, greedyStats));
+  bool useRounds = byRounds && (!greedy || roundsStats.maxLoad < greedyStats.maxLoad);
+  Packer &packer = useRounds ? *byRounds : *greedy;
   if (stats)
-    *stats = useSnake ? snakeStats : greedyStats;
+    *stats = useRounds ? roundsStats : greedyStats;
   return packer.result(experts);
 }
 

@@ -26,6 +26,7 @@
 #include "moec/Transforms/Pass.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/Parallel.h"
 
 #include <map>
 
@@ -430,15 +431,25 @@ private:
       diags.note(plan.deploy->locOf("strategy"), "in deploy '" + plan.deploy->name + "'");
     }
     MoeTimeEstimate estimate(plan);
-    double sum = 0, sumContiguous = 0;
-    int64_t nodeFirstLayers = 0, compared = 0;
-    for (int64_t layer : moeLayers) {
-      const std::vector<double> &load = (*loads)[layer];
+    // Layers are independent: each is placed on its own (in parallel, on the machine's cores), then the results are
+    // gathered in layer order, so the output does not depend on the threads.
+    struct Placed {
+      ExpertReplicas replicas;
+      PlacementQuality quality;
+      bool nodeFirst = false, compared = false;
+    };
+    std::vector<Placed> placed(moeLayers.size());
+    llvm::parallelFor(0, moeLayers.size(), [&](size_t index) {
+      int64_t layer = moeLayers[index];
+      const std::vector<double> &load = loads->at(layer);
+      Placed &out = placed[index];
       // Balance across the EP group; then, unless only balance counts, permute whole GPUs so that experts tokens
       // pick together share a node: every GPU keeps its load, so the balance is unchanged.
-      bool routed = routes && routes->count(layer);
-      llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> sampled =
-          routed ? llvm::ArrayRef((*routes)[layer]) : llvm::ArrayRef<llvm::SmallVector<int32_t, 8>>();
+      llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> sampled;
+      if (routes)
+        if (auto found = routes->find(layer); found != routes->end())
+          sampled = found->second;
+      bool routed = !sampled.empty();
       ExpertReplicas replicas = balanceExperts(load, s.ep, slots);
       if (s.placementObjective != PlacementObjective::Balance && (routed || groups > 0))
         improveLocality(replicas, nodeOf, sampled, groups);
@@ -447,11 +458,9 @@ private:
       // estimate; without routes the remote nodes cannot be compared, and balance stays.
       if (nodeFirst && (routed || s.placementObjective == PlacementObjective::Locality)) {
         ExpertReplicas byNode = *balanceExpertsByNode(load, nodeOf, slots, groups);
-        bool take;
-        if (!routed) {
-          take = true;
-        } else {
-          ++compared;
+        bool take = true;
+        if (routed) {
+          out.compared = true;
           double remoteByNode = remoteNodesPerToken(sampled, byNode, nodeOf);
           double remoteBalanced = remoteNodesPerToken(sampled, replicas, nodeOf);
           take = s.placementObjective == PlacementObjective::Locality
@@ -461,7 +470,7 @@ private:
         }
         if (take) {
           replicas = std::move(byNode);
-          ++nodeFirstLayers;
+          out.nodeFirst = true;
         }
       }
       // The README's contiguous baseline with the same replica counts, for comparison.
@@ -470,16 +479,24 @@ private:
       for (int64_t e = 0, slot = 0; e < int64_t(load.size()); ++e)
         for (int32_t r = 0; r < counts[e]; ++r, ++slot)
           contiguous[e].push_back(int32_t(slot * s.ep / slots));
-      PlacementQuality q{layer, balancedness(load, replicas, s.ep), balancedness(load, contiguous, s.ep),
-                         balanceLowerBound(load, s.ep, slots)};
+      out.quality = {layer, balancedness(load, replicas, s.ep), balancedness(load, contiguous, s.ep),
+                     balanceLowerBound(load, s.ep, slots)};
       if (routed) {
-        q.remoteNodes = remoteNodesPerToken((*routes)[layer], replicas, nodeOf);
-        q.contiguousRemote = remoteNodesPerToken((*routes)[layer], contiguous, nodeOf);
+        out.quality.remoteNodes = remoteNodesPerToken(sampled, replicas, nodeOf);
+        out.quality.contiguousRemote = remoteNodesPerToken(sampled, contiguous, nodeOf);
       }
-      sum += q.balancedness;
-      sumContiguous += q.contiguous;
-      plan.placement.quality.push_back(q);
-      plan.placement.layers.push_back({layer, std::move(replicas), load});
+      out.replicas = std::move(replicas);
+    });
+    double sum = 0, sumContiguous = 0;
+    int64_t nodeFirstLayers = 0, compared = 0;
+    for (size_t index = 0; index < moeLayers.size(); ++index) {
+      Placed &p = placed[index];
+      sum += p.quality.balancedness;
+      sumContiguous += p.quality.contiguous;
+      nodeFirstLayers += p.nodeFirst;
+      compared += p.compared;
+      plan.placement.quality.push_back(p.quality);
+      plan.placement.layers.push_back({moeLayers[index], std::move(p.replicas), loads->at(moeLayers[index])});
     }
     double n = double(moeLayers.size());
     plan.placement.explanation =

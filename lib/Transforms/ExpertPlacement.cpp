@@ -55,7 +55,8 @@ public:
     computePerShare = double(s.ep) * tokens * double(m.moe.topK) * flopsPerAssignment / peak;
     double bytes = double(bytesPerElement(s.dispatchPrecision.value_or(m.precision)) +
                           bytesPerElement(s.combinePrecision.value_or(m.precision)));
-    networkPerRemoteNode = tokens * double(m.hidden) * bytes / plan.cluster().interNode.bandwidth;
+    double network = plan.cluster().interNode.bandwidth;
+    networkPerRemoteNode = network > 0 ? tokens * double(m.hidden) * bytes / network : 0;
   }
 
   double seconds(llvm::ArrayRef<double> load, const ExpertReplicas &placement, int64_t gpus,

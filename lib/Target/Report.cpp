@@ -17,6 +17,16 @@ using namespace moec::ir;
 
 namespace {
 
+/// The MoE layer traffic the report shows: with measured loads every layer has its own, and the heaviest dispatch
+/// stands for them (the first, when routing is uniform and all are alike).
+const LayerTraffic &heaviestTraffic(const Plan &plan) {
+  const LayerTraffic *heaviest = &plan.traffic.front();
+  for (const LayerTraffic &l : plan.traffic)
+    if (l.sendBytesMax > heaviest->sendBytesMax)
+      heaviest = &l;
+  return *heaviest;
+}
+
 std::string bytes(double b) { return formatQuantity(b, Dim::Bytes); }
 std::string seconds(double s) { return formatQuantity(s, Dim::Time); }
 std::string pct(double f) { return fmt::format("{:.1f}%", 100.0 * f); }
@@ -161,20 +171,35 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
   }
 
   if (!plan.traffic.empty()) {
-    const LayerTraffic &t = plan.traffic.front();
+    bool measured = !plan.placement.layers.empty() && !plan.placement.layers.front().load.empty();
+    const LayerTraffic &t = heaviestTraffic(plan);
     double dispatchScale = double(bytesPerElement(s.dispatchPrecision.value_or(m.precision))) /
                            double(bytesPerElement(m.precision));
     double combineScale = double(bytesPerElement(s.combinePrecision.value_or(m.precision))) /
                           double(bytesPerElement(m.precision));
-    os << "\ncommunication per MoE layer (busiest rank, uniform routing)\n";
+    if (measured)
+      os << "\ncommunication per MoE layer (busiest rank; routing by the measured loads, layer " << t.layer
+         << ", the heaviest of " << plan.traffic.size() << ")\n";
+    else
+      os << "\ncommunication per MoE layer (busiest rank, uniform routing)\n";
     table(os, {{"dispatch", bytes(t.sendBytesMax * dispatchScale) + ": NVLink " +
                                 bytes(t.nvlinkBytesMax * dispatchScale) + ", network " +
                                 bytes(t.networkBytesMax * dispatchScale)},
                {"combine", bytes(t.sendBytesMax * combineScale) + ": NVLink " +
                                bytes(t.nvlinkBytesMax * combineScale) + ", network " +
                                bytes(t.networkBytesMax * combineScale)},
-               {"nodes a token reaches", fmt::format("{:.2f} of {} ({:.2f} remote)", t.expectedNodes,
-                                                     d.derived.epGroupNodes, t.expectedRemoteNodes)}});
+               {"nodes a token reaches", fmt::format("{:.2f} of {} ({:.2f} remote){}", t.expectedNodes,
+                                                     d.derived.epGroupNodes, t.expectedRemoteNodes, [&] {
+                                                       // The estimate assumes uniform routing among the experts;
+                                                       // sampled routes, when given, measure it.
+                                                       for (const PlacementQuality &q : plan.placement.quality)
+                                                         if (q.layer == t.layer && q.remoteNodes >= 0)
+                                                           return fmt::format(
+                                                               " with uniform routing; {:.2f} "
+                                                               "remote on the sampled routes",
+                                                               q.remoteNodes);
+                                                       return std::string();
+                                                     }())}});
   }
 
   if (!plan.placement.quality.empty()) {
@@ -289,8 +314,11 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
       });
     }
     if (!plan.traffic.empty()) {
-      const LayerTraffic &t = plan.traffic.front();
+      bool measured = !plan.placement.layers.empty() && !plan.placement.layers.front().load.empty();
+      const LayerTraffic &t = heaviestTraffic(plan);
       j.attributeObject("communication", [&] {
+        j.attribute("routing", measured ? "measured" : "uniform");
+        j.attribute("layer", t.layer);
         j.attribute("sendBytes", t.sendBytesMax);
         j.attribute("nvlinkBytes", t.nvlinkBytesMax);
         j.attribute("networkBytes", t.networkBytesMax);

@@ -78,7 +78,7 @@ public:
   void put(int64_t gpu, const Item &item) {
     slots[size_t(gpu) * capacity + held[gpu]++] = item;
     loads[gpu] += item.weight;
-    member[size_t(gpu) * words + item.expert / 64] |= uint64_t(1) << (item.expert % 64);
+    setMember(gpu, item.expert);
   }
 
   void clearMember(int64_t gpu, int32_t expert) {
@@ -116,7 +116,7 @@ public:
     for (size_t start = 0; start < order.size(); start += size_t(gpus)) {
       for (int64_t g = 0; g < gpus; ++g)
         turn[g] = int32_t(g);
-      std::stable_sort(turn.begin(), turn.end(), [&](int32_t a, int32_t b) { return loads[a] < loads[b]; });
+      std::sort(turn.begin(), turn.end(), [&](int32_t a, int32_t b) { return lighter(a, b); });
       std::fill(used.begin(), used.end(), false);
       int64_t cursor = 0;
       for (size_t k = start; k < std::min(order.size(), start + size_t(gpus)); ++k) {
@@ -379,12 +379,17 @@ ExpertReplicas moec::balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, i
   int64_t experts = int64_t(load.size());
   int64_t capacity = (slots + gpus - 1) / gpus;
   std::vector<int32_t> count = replicaCounts(load, gpus, slots);
+  double pairing = INFINITY; // with exactly two slots per GPU, the best the rounds start can reach for the counts
+  if (capacity == 2 && slots == 2 * gpus) {
+    // Every GPU holds exactly two replicas: the rounds start pairs them optimally, so the replica counts decide.
+    pairing = PairCounts(load, count, gpus).search(4 * gpus);
+  }
   std::vector<Item> order;
   order.reserve(slots);
   for (int64_t e = 0; e < experts; ++e)
     for (int32_t r = 0; r < count[e]; ++r)
       order.push_back({int32_t(e), load[e] / count[e]});
-  // Two starts, each refined; the better wins (ties: the greedy one).
+  // Each start is refined; the better wins (ties: the greedy one).
   auto solve = [&](bool roundsStart, BalanceStats &st) {
     Packer packer(gpus, capacity, experts);
     if (roundsStart)
@@ -399,15 +404,6 @@ ExpertReplicas moec::balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, i
     return packer;
   };
   BalanceStats greedyStats, roundsStats;
-  double pairing = INFINITY; // with exactly two slots per GPU, the best the rounds start can reach for the counts
-  if (capacity == 2 && slots == 2 * gpus) {
-    // Every GPU holds exactly two replicas: the rounds start pairs them optimally, so the replica counts decide.
-    pairing = PairCounts(load, count, gpus).search(4 * gpus);
-    order.clear();
-    for (int64_t e = 0; e < experts; ++e)
-      for (int32_t r = 0; r < count[e]; ++r)
-        order.push_back({int32_t(e), load[e] / count[e]});
-  }
   // With two slots per GPU the rounds start comes first: when it reaches the pairing's bound (no two replicas of an
   // expert had to share a GPU), the greedy start cannot do better and is skipped. Ties go to the greedy start.
   // (With more slots per GPU the rounds start loses to the greedy one after refinement on the shared traces.)
@@ -423,20 +419,39 @@ ExpertReplicas moec::balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, i
   return packer.result(experts);
 }
 
+std::string moec::whyNotByNode(int64_t experts, llvm::ArrayRef<int32_t> nodeOf, int64_t slots, int64_t groups) {
+  int64_t gpus = int64_t(nodeOf.size());
+  if (groups <= 0)
+    return "the model declares no route_groups";
+  if (experts % groups != 0)
+    return std::to_string(experts) + " experts do not divide into route_groups = " + std::to_string(groups);
+  if (gpus == 0)
+    return "the EP group has no GPUs";
+  int64_t nodes = *std::max_element(nodeOf.begin(), nodeOf.end()) + 1;
+  std::vector<int64_t> perNode(nodes, 0);
+  for (int32_t n : nodeOf)
+    ++perNode[n];
+  for (int64_t count : perNode)
+    if (count != perNode.front())
+      return "the EP group's " + std::to_string(gpus) + " GPUs are spread unevenly over its " +
+             std::to_string(nodes) + " nodes";
+  if (groups % nodes != 0)
+    return "route_groups = " + std::to_string(groups) + " do not divide among the EP group's " +
+           std::to_string(nodes) + " nodes";
+  if (slots % nodes != 0)
+    return std::to_string(slots) + " slots do not divide among the EP group's " + std::to_string(nodes) + " nodes";
+  return "";
+}
+
 std::optional<ExpertReplicas> moec::balanceExpertsByNode(llvm::ArrayRef<double> load, llvm::ArrayRef<int32_t> nodeOf,
                                                          int64_t slots, int64_t groups) {
   int64_t experts = int64_t(load.size()), gpus = int64_t(nodeOf.size());
-  if (gpus == 0 || groups <= 0 || experts % groups != 0)
+  if (!whyNotByNode(experts, nodeOf, slots, groups).empty())
     return std::nullopt;
   int64_t nodes = *std::max_element(nodeOf.begin(), nodeOf.end()) + 1;
   std::vector<std::vector<int32_t>> gpusOf(nodes);
   for (int64_t g = 0; g < gpus; ++g)
     gpusOf[nodeOf[g]].push_back(int32_t(g));
-  for (const auto &list : gpusOf)
-    if (int64_t(list.size()) != gpus / nodes)
-      return std::nullopt;
-  if (groups % nodes != 0 || slots % nodes != 0 || gpus % nodes != 0)
-    return std::nullopt;
   int64_t perGroup = experts / groups, groupsPerNode = groups / nodes, slotsPerNode = slots / nodes;
   // Groups onto nodes: heaviest first, each onto the lightest node with room (ties: lowest group, lowest node).
   std::vector<double> groupLoad(groups, 0.0);

@@ -404,31 +404,13 @@ private:
     int64_t groups = plan.model().moe.routeGroups;
     int64_t nodes = int64_t(nodeIndex.size());
     // Node first (each routing group on one node, each node balanced) is a candidate for `locality` and `time`.
-    bool nodeFirst = s.placementObjective != PlacementObjective::Balance && !moeLayers.empty() &&
-                     balanceExpertsByNode((*loads)[moeLayers.front()], nodeOf, slots, groups).has_value();
-    if (s.placementObjective == PlacementObjective::Locality && !nodeFirst) {
-      // Say which condition fails.
-      std::map<int32_t, int64_t> gpusPerNode;
-      for (int32_t n : nodeOf)
-        ++gpusPerNode[n];
-      int64_t experts = plan.model().moe.experts;
-      std::string why;
-      if (groups <= 0)
-        why = "the model declares no route_groups";
-      else if (experts % groups != 0)
-        why = fmt::format("{} experts do not divide into route_groups = {}", experts, groups);
-      else if (gpusPerNode.begin()->second * nodes != int64_t(nodeOf.size()) ||
-               std::any_of(gpusPerNode.begin(), gpusPerNode.end(),
-                           [&](const auto &kv) { return kv.second != gpusPerNode.begin()->second; }))
-        why = fmt::format("the EP group's {} GPUs are spread unevenly over its {} nodes", nodeOf.size(), nodes);
-      else if (groups % nodes != 0)
-        why = fmt::format("route_groups = {} do not divide among the EP group's {} nodes", groups, nodes);
-      else
-        why = fmt::format("{} slots do not divide among the EP group's {} nodes", slots, nodes);
+    std::string whyNot = whyNotByNode(plan.model().moe.experts, nodeOf, slots, groups);
+    bool nodeFirst = s.placementObjective != PlacementObjective::Balance && whyNot.empty();
+    if (s.placementObjective == PlacementObjective::Locality && !whyNot.empty()) {
       diags.warning(s.locOf("placement_objective"),
                     fmt::format("placement_objective = locality keeps each routing group on one node, but {}; "
                                 "placing for balance, then keeping co-picked experts together",
-                                why));
+                                whyNot));
       diags.note(plan.deploy->locOf("strategy"), "in deploy '" + plan.deploy->name + "'");
     }
     MoeTimeEstimate estimate(plan);

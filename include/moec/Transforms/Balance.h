@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace moec {
@@ -37,6 +38,10 @@ ExpertReplicas balanceExperts(llvm::ArrayRef<double> load, int64_t gpus, int64_t
 /// each node gets slots / nodes slots, balanced over its GPUs. A token that keeps to few groups then reaches few
 /// nodes, at the price of the balance between nodes. \p nodeOf maps each GPU to its node. Returns nothing unless the
 /// experts divide into the groups, and the groups, the slots and the GPUs divide evenly among the nodes.
+/// Why balanceExpertsByNode cannot place these experts on the GPUs of \p nodeOf (nodes numbered 0..), or "" when it
+/// can.
+std::string whyNotByNode(int64_t experts, llvm::ArrayRef<int32_t> nodeOf, int64_t slots, int64_t groups);
+
 std::optional<ExpertReplicas> balanceExpertsByNode(llvm::ArrayRef<double> load, llvm::ArrayRef<int32_t> nodeOf,
                                                    int64_t slots, int64_t groups);
 

@@ -1,5 +1,5 @@
 //===- ParallelTest.cpp - Rank order and process groups -------------------===//
-#include "moec/Sema/Parallel.h"
+#include "moec/Deploy/Parallel.h"
 
 #include "gtest/gtest.h"
 

@@ -1,5 +1,5 @@
 //===- UnitsTest.cpp - Units and quantity formatting ----------------------===//
-#include "moec/Sema/Units.h"
+#include "moec/Support/Units.h"
 
 #include "gtest/gtest.h"
 

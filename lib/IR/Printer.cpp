@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/IR/Plan.h"
-#include "moec/Sema/Units.h"
+#include "moec/Support/Units.h"
 
 #include "llvm/Support/SourceMgr.h"
 

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Sema/Schema.h"
+#include "moec/Deploy/Enums.h"
 
 using namespace moec;
 
@@ -37,15 +38,6 @@ KeyDesc refKey(llvm::StringRef name, llvm::StringRef kind) {
 }
 KeyDesc stringKey(llvm::StringRef name) { return {name, KeyType::String, false}; }
 
-const llvm::StringRef precisions[] = {"bf16", "fp16", "fp8", "fp32"};
-const llvm::StringRef attentionKinds[] = {"mha", "gqa", "mla"};
-const llvm::StringRef activations[] = {"gelu", "relu", "silu", "swiglu"};
-const llvm::StringRef phases[] = {"prefill", "decode"};
-const llvm::StringRef overlaps[] = {"none", "two_micro_batch"};
-const llvm::StringRef kernels[] = {"fused", "naive"};
-const llvm::StringRef policies[] = {"contiguous", "round_robin", "topology_aware", "explicit", "balanced"};
-const llvm::StringRef objectives[] = {"time", "balance", "locality"};
-
 const KeyDesc gpuKeys[] = {
     quantityKey("memory", true, Dim::Bytes),
     quantityKey("compute", true, Dim::FlopRate),
@@ -59,11 +51,11 @@ const KeyDesc modelKeys[] = {
     intKey("dense_layers", false, 0, 10000),
     intKey("hidden", true, 1, kMaxDim),
     intKey("vocab", false, 1, kMaxDim),
-    enumKey("precision", true, precisions),
+    enumKey("precision", true, enumNames<Precision>()),
     fractionKey("dropout", false, 0, 0.999),
 };
 const KeyDesc attentionKeys[] = {
-    enumKey("kind", true, attentionKinds),
+    enumKey("kind", true, enumNames<AttentionKind>()),
     intKey("heads", true, 1, 4096),
     intKey("kv_heads", false, 1, 4096),
     intKey("head_dim", true, 1, 4096),
@@ -73,13 +65,13 @@ const KeyDesc attentionKeys[] = {
 };
 const KeyDesc mlpKeys[] = {
     intKey("hidden", true, 1, kMaxDim),
-    enumKey("activation", true, activations),
+    enumKey("activation", true, enumNames<Activation>()),
 };
 const KeyDesc moeKeys[] = {
     intKey("experts", true, 1, 65536),
     intKey("top_k", true, 1, 65536),
     intKey("expert_hidden", true, 1, kMaxDim),
-    enumKey("activation", true, activations),
+    enumKey("activation", true, enumNames<Activation>()),
     intKey("shared_experts", false, 0, 64),
     intKey("route_groups", false, 1, 65536),
     intKey("route_nodes", false, 1, kMaxCount),
@@ -105,26 +97,26 @@ const KeyDesc strategyKeys[] = {
     intKey("tp", true, 1, kMaxCount),
     intKey("pp", true, 1, kMaxCount),
     stringKey("order"),
-    enumKey("placement", true, policies),
+    enumKey("placement", true, enumNames<PlacementPolicy>()),
     intKey("redundant_experts", false, 0, 65536),
     stringKey("expert_load"),
     stringKey("expert_routes"),
     stringKey("placement_file"),
-    enumKey("placement_objective", false, objectives),
-    enumKey("dispatch_precision", false, precisions),
-    enumKey("combine_precision", false, precisions),
+    enumKey("placement_objective", false, enumNames<PlacementObjective>()),
+    enumKey("dispatch_precision", false, enumNames<Precision>()),
+    enumKey("combine_precision", false, enumNames<Precision>()),
 };
 
 const KeyDesc workloadKeys[] = {
-    enumKey("phase", true, phases),
+    enumKey("phase", true, enumNames<Phase>()),
     intKey("micro_batch", true, 1, kMaxCount),
     intKey("seq", false, 1, kMaxDim),
     intKey("context", false, 1, kMaxDim),
     fractionKey("mfu", false, 0.0001, 1),
     fractionKey("bandwidth_efficiency", false, 0.0001, 1),
-    enumKey("overlap", false, overlaps),
+    enumKey("overlap", false, enumNames<Overlap>()),
     fractionKey("overlap_efficiency", false, 0, 1),
-    enumKey("attention_kernel", false, kernels),
+    enumKey("attention_kernel", false, enumNames<AttentionKernel>()),
 };
 
 const KeyDesc deployKeys[] = {
@@ -177,19 +169,4 @@ const BlockDesc *moec::findNestedBlock(const BlockDesc &parent, llvm::StringRef 
     if (b->kind == kind)
       return b;
   return nullptr;
-}
-
-llvm::StringRef moec::closestMatch(llvm::StringRef name, llvm::ArrayRef<llvm::StringRef> candidates) {
-  llvm::StringRef best;
-  unsigned bestDistance = ~0u;
-  // A typo is at most a third of the word, and at least one edit.
-  unsigned limit = std::max<unsigned>(1, name.size() / 3);
-  for (llvm::StringRef c : candidates) {
-    unsigned d = name.edit_distance(c, /*AllowReplacements=*/true, limit + 1);
-    if (d <= limit && d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
 }

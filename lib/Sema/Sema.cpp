@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Sema/Sema.h"
-#include "moec/Sema/Parallel.h"
+#include "moec/Deploy/Parallel.h"
 #include "moec/Sema/Schema.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -32,11 +32,6 @@ constexpr int64_t kMaxWorld = int64_t(1) << 17;            // 131,072 GPUs
 constexpr int64_t kMaxPlacementEntries = int64_t(1) << 24; // expert slots x MoE layers
 
 std::string quoted(llvm::StringRef s) { return "'" + s.str() + "'"; }
-
-std::string didYouMean(llvm::StringRef name, llvm::ArrayRef<llvm::StringRef> candidates) {
-  llvm::StringRef best = closestMatch(name, candidates);
-  return best.empty() ? std::string() : "; did you mean " + quoted(best) + "?";
-}
 
 std::string joinNames(llvm::ArrayRef<llvm::StringRef> names) {
   std::string out;
@@ -128,16 +123,10 @@ public:
     std::optional<Value> v = get(key);
     return v ? v->s : std::string();
   }
-  /// Index of the enumerator chosen for \p key in the schema's list, or \p dflt.
-  template <typename E> E getEnum(llvm::StringRef key, E dflt) {
+  /// The enumerator chosen for \p key (the schema lists the same table's names), or \p dflt.
+  template <SpelledEnum E> E getEnum(llvm::StringRef key, E dflt) {
     std::optional<Value> v = get(key);
-    if (!v)
-      return dflt;
-    const KeyDesc *kd = desc.findKey(key);
-    for (size_t i = 0; i < kd->enumerators.size(); ++i)
-      if (kd->enumerators[i] == v->s)
-        return static_cast<E>(i);
-    return dflt;
+    return v ? parseEnum<E>(v->s).value_or(dflt) : dflt;
   }
 
   /// Evaluate every key, so that each error is reported even when no later check reads the key.
@@ -721,8 +710,11 @@ private:
         ok = false;
       }
     }
-    for (const RequireStmt *req : c.getRequires())
-      s->requires_.push_back({&req->getCondition(), req->getLoc()});
+    for (const RequireStmt *req : c.getRequires()) {
+      s->requires_.push_back({req->getCondition().getSourceText().str(), req->getLoc(),
+                              unsigned(spec.requireConditions.size())});
+      spec.requireConditions.push_back(&req->getCondition());
+    }
 
     auto needsFile = [&](PlacementPolicy policy, llvm::StringRef key, const std::string &value) {
       if (ok && s->placement == policy && value.empty()) {
@@ -791,6 +783,7 @@ private:
     auto d = std::make_unique<DeploySpec>();
     c.locate(*d);
     d->name = block.getName().str();
+    d->requirements = &spec;
     d->sourcePath = diags.getSourceMgr()
                         .getMemoryBuffer(diags.getSourceMgr().FindBufferContainingLoc(block.getLoc()))
                         ->getBufferIdentifier()
@@ -911,7 +904,7 @@ private:
       inDeploy();
       return;
     }
-    checkRequirements(d, diags);
+    spec.check(d, {}, diags);
   }
 
   Spec &spec;
@@ -981,13 +974,14 @@ llvm::StringMap<Value> moec::requireEnvironment(const DeploySpec &d) {
   return env;
 }
 
-bool moec::checkRequirements(const DeploySpec &d, DiagEngine &diags, const llvm::StringMap<Value> &extra) {
+bool Spec::check(const DeploySpec &d, const llvm::StringMap<int64_t> &measured, DiagEngine &diags) const {
   llvm::StringMap<Value> env = requireEnvironment(d);
-  for (const auto &entry : extra)
-    env[entry.getKey()] = entry.getValue();
+  for (const auto &entry : measured)
+    env[entry.getKey()] = Value::integer(entry.getValue());
   bool ok = true;
   for (const RequireSpec &req : d.strategy->requires_) {
-    std::optional<Value> v = evaluate(*req.cond, diags, [&](const IdentExpr &ident) -> std::optional<Value> {
+    const Expr &cond = *requireConditions[req.id];
+    std::optional<Value> v = evaluate(cond, diags, [&](const IdentExpr &ident) -> std::optional<Value> {
       auto it = env.find(ident.getName());
       if (it != env.end())
         return it->second;
@@ -1004,21 +998,21 @@ bool moec::checkRequirements(const DeploySpec &d, DiagEngine &diags, const llvm:
       continue;
     }
     if (v->kind != Value::Kind::Bool) {
-      diags.error(req.cond->getLoc(), "'require' needs a condition, such as 'ep >= 16', but this is " +
-                                          v->describeKind(), {req.cond->getRange()});
+      diags.error(cond.getLoc(), "'require' needs a condition, such as 'ep >= 16', but this is " +
+                                     v->describeKind(), {cond.getRange()});
       ok = false;
       continue;
     }
     if (v->b)
       continue;
     llvm::SmallVector<llvm::StringRef, 4> idents;
-    collectIdents(*req.cond, idents);
+    collectIdents(cond, idents);
     std::string values;
     for (llvm::StringRef name : idents)
       values += (values.empty() ? "" : ", ") + name.str() + " = " + env.find(name)->second.str();
-    diags.error(req.loc, "requirement '" + req.cond->getSourceText().str() + "' does not hold in deploy " +
-                             quoted(d.name) + (values.empty() ? std::string() : ": " + values),
-                {req.cond->getRange()});
+    diags.error(req.loc, "requirement '" + req.text + "' does not hold in deploy " + quoted(d.name) +
+                             (values.empty() ? std::string() : ": " + values),
+                {cond.getRange()});
     ok = false;
   }
   return ok;

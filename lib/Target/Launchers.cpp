@@ -5,7 +5,7 @@
 // PET_*, LWS_*); workers check those against their manifest entry. docs/launchers.md says how to run each.
 //
 //===----------------------------------------------------------------------===//
-#include "moec/Sema/Units.h"
+#include "moec/Support/Units.h"
 #include "moec/Target/Manifest.h"
 
 #include "llvm/ADT/StringExtras.h"

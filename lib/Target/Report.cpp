@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Target/Report.h"
-#include "moec/Sema/Units.h"
+#include "moec/Support/Units.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
@@ -56,7 +56,7 @@ std::vector<Check> checks(const Plan &plan) {
   out.push_back({"cross-device edges through communication", plan.communicated ? "verified" : "not checked",
                  plan.communicated});
   for (const RequireSpec &req : s.requires_)
-    out.push_back({"require " + req.cond->getSourceText().str(), "holds", true});
+    out.push_back({"require " + req.text, "holds", true});
   if (plan.memory) {
     const MemoryResult &m = *plan.memory;
     out.push_back({"fits in GPU memory", bytes(m.total()) + " of " + bytes(m.capacity) + " (" +

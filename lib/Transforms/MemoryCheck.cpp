@@ -21,7 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Shapes.h"
-#include "moec/Sema/Units.h"
+#include "moec/Support/Units.h"
 #include "moec/Transforms/Pass.h"
 
 #include "llvm/ADT/StringExtras.h"

@@ -22,8 +22,9 @@ llvm::ArrayRef<PassInfo> moec::registeredPasses() {
        createCommInsertionPass, false},
       {"cost-model", "time of every op, layer and step; throughput and achieved MFU", createCostModelPass, false},
       {"memory-check", "what the fullest GPU holds; an error when it does not fit", createMemoryCheckPass, false},
-      {"verify", "check every invariant of the final plan and the strategy's require constraints",
-       createVerifyPass, false},
+      {"verify", "check every invariant of the plan", createVerifyPass, false},
+      {"check-requirements", "check the strategy's require constraints with what the plan measured",
+       createCheckRequirementsPass, false},
       {"test-break-shape", "(test) give one tensor a wrong shape", createTestBreakShapePass, true},
       {"test-break-order", "(test) make an op read a tensor produced after it", createTestBreakOrderPass, true},
       {"test-drop-comm", "(test) remove the combine op, leaving a cross-device edge", createTestDropCommPass, true},
@@ -68,6 +69,7 @@ void PassManager::addDefaultPipeline() {
   addPass(createCostModelPass());
   addPass(createMemoryCheckPass());
   addPass(createVerifyPass());
+  addPass(createCheckRequirementsPass());
 }
 
 static size_t peakRss() {

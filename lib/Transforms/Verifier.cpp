@@ -1,7 +1,7 @@
 //===- Verifier.cpp - Invariants of the Plan IR ---------------------------===//
 //
 // verifyPlan checks what must hold at the plan's stage of the pipeline; the PassManager runs it after every
-// pass, and the verify pass runs it with the strategy's `require` constraints on the final plan.
+// pass, and the verify pass runs it once more on its own (for a pipeline that names it).
 //   Always:       every device is a concrete GPU (node and local index inside the cluster); every layer belongs
 //                 to a stage; the ops of each program are in topological order (every input is produced by an
 //                 earlier op or is the program's input, and no tensor has two producers), so each program is
@@ -15,7 +15,6 @@
 // Each violation is an error at the source location of the declaration behind it.
 //
 //===----------------------------------------------------------------------===//
-#include "moec/Sema/Sema.h"
 #include "moec/Transforms/Pass.h"
 
 using namespace moec;
@@ -164,15 +163,7 @@ private:
 class VerifyPass : public Pass {
 public:
   llvm::StringRef getName() const override { return "verify"; }
-  llvm::LogicalResult run(Plan &plan, PassContext &ctx) override {
-    if (llvm::failed(verifyPlan(plan, ctx.diags)))
-      return llvm::failure();
-    // The requirements again, now with what the plan measured: the most experts any GPU holds.
-    llvm::StringMap<Value> measured;
-    if (plan.placed)
-      measured["experts_per_gpu"] = Value::integer(plan.maxSlotsPerGpu());
-    return llvm::success(checkRequirements(*plan.deploy, ctx.diags, measured));
-  }
+  llvm::LogicalResult run(Plan &plan, PassContext &ctx) override { return verifyPlan(plan, ctx.diags); }
 };
 
 } // namespace

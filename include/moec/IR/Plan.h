@@ -13,14 +13,16 @@
 #ifndef MOEC_IR_PLAN_H
 #define MOEC_IR_PLAN_H
 
-#include "moec/Sema/Parallel.h"
-#include "moec/Sema/Spec.h"
+#include "moec/Deploy/Parallel.h"
+#include "moec/Deploy/Deploy.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/SMLoc.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <optional>

@@ -9,7 +9,8 @@
 #ifndef MOEC_SEMA_SCHEMA_H
 #define MOEC_SEMA_SCHEMA_H
 
-#include "moec/Sema/Units.h"
+#include "moec/Support/Suggest.h"
+#include "moec/Support/Units.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -58,9 +59,6 @@ llvm::ArrayRef<const BlockDesc *> topLevelBlocks();
 const BlockDesc *findTopLevelBlock(llvm::StringRef kind);
 /// The schema of a block nested in a block of kind \p parent, or null.
 const BlockDesc *findNestedBlock(const BlockDesc &parent, llvm::StringRef kind);
-
-/// The candidate in \p candidates closest to \p name by edit distance, when close enough to be a likely typo.
-llvm::StringRef closestMatch(llvm::StringRef name, llvm::ArrayRef<llvm::StringRef> candidates);
 
 } // namespace moec
 

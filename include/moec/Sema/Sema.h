@@ -14,7 +14,7 @@
 #define MOEC_SEMA_SEMA_H
 
 #include "moec/AST/AST.h"
-#include "moec/Sema/Spec.h"
+#include "moec/Deploy/Deploy.h"
 #include "moec/Sema/Value.h"
 #include "moec/Support/Diagnostics.h"
 
@@ -27,7 +27,7 @@ namespace moec {
 
 /// Everything one compilation knows about its input: the modules (the main file first, then its imports in the
 /// order they were first reached) and the checked definitions, each in definition order.
-class Spec {
+class Spec : public RequirementChecker {
 public:
   std::vector<std::unique_ptr<Module>> modules;
   std::vector<std::unique_ptr<GpuSpec>> gpus;
@@ -38,18 +38,20 @@ public:
   std::vector<std::unique_ptr<DeploySpec>> deploys;
   /// The evaluated value of every assignment, for -emit=ast.
   llvm::DenseMap<const AssignStmt *, Value> values;
+  /// The condition of every `require`, indexed by RequireSpec::id.
+  std::vector<const Expr *> requireConditions;
 
   const DeploySpec *findDeploy(llvm::StringRef name) const;
+
+  /// Evaluate the `require` constraints of \p deploy's strategy against the deploy's values, reporting each one
+  /// that does not hold (with the values that made it fail). \p measured adds or overrides named values (the
+  /// check-requirements pass passes what it measured on the final plan).
+  bool check(const DeploySpec &deploy, const llvm::StringMap<int64_t> &measured,
+             DiagEngine &diags) const override;
 };
 
 /// Check \p spec's modules and fill in its definitions. Returns false when any error was reported.
 bool runSema(Spec &spec, DiagEngine &diags);
-
-/// Evaluate the `require` constraints of \p deploy's strategy against the deploy's values, reporting each one
-/// that does not hold (with the values that made it fail). \p extra adds or overrides named values (the plan
-/// verifier passes what it measured on the final plan). Returns false when one failed.
-bool checkRequirements(const DeploySpec &deploy, DiagEngine &diags,
-                       const llvm::StringMap<Value> &extra = llvm::StringMap<Value>());
 
 /// The named values a `require` expression can use for \p deploy (world, ep, experts_per_gpu, ...).
 llvm::StringMap<Value> requireEnvironment(const DeploySpec &deploy);

@@ -9,7 +9,7 @@
 #define MOEC_SEMA_VALUE_H
 
 #include "moec/AST/AST.h"
-#include "moec/Sema/Units.h"
+#include "moec/Support/Units.h"
 #include "moec/Support/Diagnostics.h"
 
 #include "llvm/ADT/FunctionExtras.h"

@@ -39,6 +39,7 @@ std::unique_ptr<Pass> createCommInsertionPass();
 std::unique_ptr<Pass> createCostModelPass();
 std::unique_ptr<Pass> createMemoryCheckPass();
 std::unique_ptr<Pass> createVerifyPass();
+std::unique_ptr<Pass> createCheckRequirementsPass();
 
 struct PassInfo {
   llvm::StringRef name;

@@ -1,5 +1,5 @@
 //===- Parallel.cpp - Rank order and process groups -----------------------===//
-#include "moec/Sema/Parallel.h"
+#include "moec/Deploy/Parallel.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -78,22 +78,14 @@ bool moec::parseOrder(llvm::StringRef text, std::array<Axis, 4> &order) {
     return false;
   unsigned seen = 0;
   for (unsigned i = 0; i < 4; ++i) {
-    Axis a;
-    if (parts[i] == "tp")
-      a = Axis::TP;
-    else if (parts[i] == "ep")
-      a = Axis::EP;
-    else if (parts[i] == "dp")
-      a = Axis::DP;
-    else if (parts[i] == "pp")
-      a = Axis::PP;
-    else
+    std::optional<Axis> a = parseEnum<Axis>(parts[i]);
+    if (!a)
       return false;
-    unsigned bit = 1u << static_cast<unsigned>(a);
+    unsigned bit = 1u << static_cast<unsigned>(*a);
     if (seen & bit)
       return false;
     seen |= bit;
-    order[i] = a;
+    order[i] = *a;
   }
   return true;
 }

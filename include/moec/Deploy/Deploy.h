@@ -1,15 +1,16 @@
-//===- Spec.h - The checked, typed deployment spec --------------*- C++ -*-===//
+//===- Deploy.h - The checked, typed deployment -----------------*- C++ -*-===//
 //
-// What Sema produces from the AST: every definition with its keys evaluated, normalised to base units and
-// type-checked, and every deploy with its references resolved and its derived values computed once. Later stages
-// (the Plan IR and its passes) read only these structures. Each definition keeps the location of each key, so
-// that a late pass can still point at the line that caused a problem.
+// What Sema produces from the AST and everything after it reads: every definition with its keys evaluated,
+// normalised to base units and type-checked, and every deploy with its references resolved and its derived values
+// computed once. The Plan IR, its passes and the backends read only these structures, never the AST: this library
+// depends on Support alone (docs/architecture.md). Each definition keeps the location of each key, so that a late
+// pass can still point at the line that caused a problem.
 //
 //===----------------------------------------------------------------------===//
-#ifndef MOEC_SEMA_SPEC_H
-#define MOEC_SEMA_SPEC_H
+#ifndef MOEC_DEPLOY_DEPLOY_H
+#define MOEC_DEPLOY_DEPLOY_H
 
-#include "moec/AST/AST.h"
+#include "moec/Deploy/Enums.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/SMLoc.h"
@@ -33,30 +34,6 @@ struct Located {
     return it == keys.end() ? loc : it->second;
   }
 };
-
-enum class Precision { BF16, FP16, FP8, FP32 };
-enum class AttentionKind { MHA, GQA, MLA };
-enum class Activation { Gelu, Relu, Silu, SwiGLU };
-enum class Phase { Prefill, Decode };
-enum class Overlap { None, TwoMicroBatch };
-enum class AttentionKernel { Fused, Naive };
-enum class PlacementPolicy { Contiguous, RoundRobin, TopologyAware, Explicit, Balanced };
-enum class PlacementObjective { Time, Balance, Locality };
-
-/// The four parallel axes, in the order the default rank order lists them (fastest-varying first).
-enum class Axis { TP, EP, DP, PP };
-
-llvm::StringRef spell(Precision p);
-llvm::StringRef spell(AttentionKind k);
-llvm::StringRef spell(Activation a);
-llvm::StringRef spell(Phase p);
-llvm::StringRef spell(Overlap o);
-llvm::StringRef spell(AttentionKernel k);
-llvm::StringRef spell(PlacementPolicy p);
-llvm::StringRef spell(PlacementObjective o);
-llvm::StringRef spell(Axis a);
-/// Bytes per element of \p p.
-unsigned bytesPerElement(Precision p);
 
 struct GpuSpec : Located {
   std::string name;
@@ -131,10 +108,12 @@ struct ClusterSpec : Located {
   int64_t world() const { return nodes * gpusPerNode; }
 };
 
-/// A `require` statement of a strategy; evaluated per deploy, where the derived values are known.
+/// A `require` statement of a strategy; evaluated per deploy, where the derived values are known. Its
+/// expression stays with the front end (see RequirementChecker); what later stages need is its text.
 struct RequireSpec {
-  const Expr *cond;
-  llvm::SMLoc loc;
+  std::string text; ///< The condition as written, e.g. "experts_per_gpu <= 9".
+  llvm::SMLoc loc;  ///< The `require` keyword.
+  unsigned id = 0;  ///< Which of its checker's expressions this is.
 };
 
 struct StrategySpec : Located {
@@ -192,6 +171,20 @@ struct DerivedValues {
   int64_t moeLayers = 0;
 };
 
+class DiagEngine;
+struct DeploySpec;
+
+/// Evaluates a deploy's `require` constraints. The front end implements it (it owns the expressions); the plan's
+/// check-requirements pass calls it again on the final plan with what the plan measured.
+class RequirementChecker {
+public:
+  virtual ~RequirementChecker();
+  /// Check every requirement of \p deploy's strategy, with \p measured overriding the named values it would
+  /// otherwise derive; report each one that does not hold. Returns false when one failed.
+  virtual bool check(const DeploySpec &deploy, const llvm::StringMap<int64_t> &measured,
+                     DiagEngine &diags) const = 0;
+};
+
 struct DeploySpec : Located {
   std::string name;
   const ModelSpec *model = nullptr;
@@ -200,8 +193,9 @@ struct DeploySpec : Located {
   const WorkloadSpec *workload = nullptr;
   DerivedValues derived;
   std::string sourcePath; ///< The file that defines the deploy.
+  const RequirementChecker *requirements = nullptr; ///< Null when nothing can check them (no `require` lines).
 };
 
 } // namespace moec
 
-#endif // MOEC_SEMA_SPEC_H
+#endif // MOEC_DEPLOY_DEPLOY_H

@@ -1,5 +1,5 @@
 //===- Units.cpp - Physical units of the moec language --------------------===//
-#include "moec/Sema/Units.h"
+#include "moec/Support/Units.h"
 
 #include "fmt/format.h"
 

@@ -6,10 +6,10 @@
 // The default order "tp-ep-dp-pp" is Megatron-Core's `tp-cp-ep-dp-pp` without context parallelism.
 //
 //===----------------------------------------------------------------------===//
-#ifndef MOEC_SEMA_PARALLEL_H
-#define MOEC_SEMA_PARALLEL_H
+#ifndef MOEC_DEPLOY_PARALLEL_H
+#define MOEC_DEPLOY_PARALLEL_H
 
-#include "moec/Sema/Spec.h"
+#include "moec/Deploy/Deploy.h"
 
 #include <array>
 #include <cstdint>
@@ -55,4 +55,4 @@ bool parseOrder(llvm::StringRef text, std::array<Axis, 4> &order);
 
 } // namespace moec
 
-#endif // MOEC_SEMA_PARALLEL_H
+#endif // MOEC_DEPLOY_PARALLEL_H

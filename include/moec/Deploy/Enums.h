@@ -1,0 +1,95 @@
+//===- Enums.h - The deployment's enumerations and their spellings -*- C++ -*-===//
+//
+// One table per enumeration pairs each value with the language's enumerator (docs/language.md). The schema's
+// enumerator lists, Sema's conversion of a written name to a value, and every printer's spell() all read the same
+// table, so a new value is added in one place and no value is ever produced by casting an index.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_DEPLOY_ENUMS_H
+#define MOEC_DEPLOY_ENUMS_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/ErrorHandling.h"
+
+#include <optional>
+#include <vector>
+
+namespace moec {
+
+enum class Precision { BF16, FP16, FP8, FP32 };
+enum class AttentionKind { MHA, GQA, MLA };
+enum class Activation { Gelu, Relu, Silu, SwiGLU };
+enum class Phase { Prefill, Decode };
+enum class Overlap { None, TwoMicroBatch };
+enum class AttentionKernel { Fused, Naive };
+enum class PlacementPolicy { Contiguous, RoundRobin, TopologyAware, Explicit, Balanced };
+enum class PlacementObjective { Time, Balance, Locality };
+/// The four parallel axes, in the order the default rank order lists them (fastest-varying first).
+enum class Axis { TP, EP, DP, PP };
+
+template <typename E> struct EnumEntry {
+  E value;
+  llvm::StringRef name;
+};
+
+/// The spelling table of an enumeration: `entries`, in the order the language reference lists them.
+template <typename E> struct EnumTable;
+
+#define MOEC_ENUM_TABLE(E, ...)                                                                                    \
+  template <> struct EnumTable<E> {                                                                                \
+    static constexpr EnumEntry<E> entries[] = {__VA_ARGS__};                                                       \
+  };
+MOEC_ENUM_TABLE(Precision, {Precision::BF16, "bf16"}, {Precision::FP16, "fp16"}, {Precision::FP8, "fp8"},
+                {Precision::FP32, "fp32"})
+MOEC_ENUM_TABLE(AttentionKind, {AttentionKind::MHA, "mha"}, {AttentionKind::GQA, "gqa"},
+                {AttentionKind::MLA, "mla"})
+MOEC_ENUM_TABLE(Activation, {Activation::Gelu, "gelu"}, {Activation::Relu, "relu"}, {Activation::Silu, "silu"},
+                {Activation::SwiGLU, "swiglu"})
+MOEC_ENUM_TABLE(Phase, {Phase::Prefill, "prefill"}, {Phase::Decode, "decode"})
+MOEC_ENUM_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::TwoMicroBatch, "two_micro_batch"})
+MOEC_ENUM_TABLE(AttentionKernel, {AttentionKernel::Fused, "fused"}, {AttentionKernel::Naive, "naive"})
+MOEC_ENUM_TABLE(PlacementPolicy, {PlacementPolicy::Contiguous, "contiguous"},
+                {PlacementPolicy::RoundRobin, "round_robin"}, {PlacementPolicy::TopologyAware, "topology_aware"},
+                {PlacementPolicy::Explicit, "explicit"}, {PlacementPolicy::Balanced, "balanced"})
+MOEC_ENUM_TABLE(PlacementObjective, {PlacementObjective::Time, "time"}, {PlacementObjective::Balance, "balance"},
+                {PlacementObjective::Locality, "locality"})
+MOEC_ENUM_TABLE(Axis, {Axis::TP, "tp"}, {Axis::EP, "ep"}, {Axis::DP, "dp"}, {Axis::PP, "pp"})
+#undef MOEC_ENUM_TABLE
+
+template <typename E>
+concept SpelledEnum = requires { EnumTable<E>::entries; };
+
+/// The language's name of \p value.
+template <SpelledEnum E> llvm::StringRef spell(E value) {
+  for (const EnumEntry<E> &e : EnumTable<E>::entries)
+    if (e.value == value)
+      return e.name;
+  llvm_unreachable("a value missing from its spelling table");
+}
+
+/// The value spelled \p name, if any.
+template <SpelledEnum E> std::optional<E> parseEnum(llvm::StringRef name) {
+  for (const EnumEntry<E> &e : EnumTable<E>::entries)
+    if (e.name == name)
+      return e.value;
+  return std::nullopt;
+}
+
+/// Every name of \p E, in table order (the schema's enumerator list).
+template <SpelledEnum E> llvm::ArrayRef<llvm::StringRef> enumNames() {
+  static const std::vector<llvm::StringRef> names = [] {
+    std::vector<llvm::StringRef> out;
+    for (const EnumEntry<E> &e : EnumTable<E>::entries)
+      out.push_back(e.name);
+    return out;
+  }();
+  return names;
+}
+
+/// Bytes per element of \p p.
+unsigned bytesPerElement(Precision p);
+
+} // namespace moec
+
+#endif // MOEC_DEPLOY_ENUMS_H

@@ -11,8 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Frontend/Frontend.h"
-#include "moec/IR/Plan.h"
-#include "moec/Transforms/Pass.h"
+#include "moec/Pipeline/Pipeline.h"
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
@@ -84,20 +83,20 @@ int runOne(int64_t gpus) {
     llvm::errs() << nullText;
     return 1;
   }
-  t = clock::now();
-  std::unique_ptr<ir::Plan> plan = ir::lowerToPlan(*front.spec->deploys.front());
-  total += row("lower", t);
-  PassContext ctx{diags};
-  for (auto create : {createExpertPlacementPass, createShapeInferencePass, createCommInsertionPass,
-                      createCostModelPass, createMemoryCheckPass, createVerifyPass}) {
-    std::unique_ptr<Pass> pass = create();
-    t = clock::now();
-    if (llvm::failed(pass->run(*plan, ctx)) || llvm::failed(verifyPlan(*plan, diags))) {
-      llvm::errs() << nullText;
-      return 1;
-    }
-    total += row(pass->getName().str().c_str(), t);
+  // Lowering and each pass of the default pipeline, timed by the pipeline itself (the driver's path).
+  PipelineOptions options;
+  options.timing = true;
+  Compilation compiled = compileDeploy(*front.spec->deploys.front(), options, diags);
+  if (!compiled.outcome) {
+    llvm::errs() << nullText;
+    return 1;
   }
+  for (const PassManager::Timing &timing : compiled.timings) {
+    llvm::outs() << fmt::format("{:>7} {:>22} {:>10.1f} {:>10.1f}\n", gpus, timing.name, timing.seconds * 1e3,
+                                double(timing.peakBytes) / 1e6);
+    total += timing.seconds * 1e3;
+  }
+  const ir::Plan *plan = compiled.plan.get();
   t = clock::now();
   std::string ir;
   llvm::raw_string_ostream os(ir);

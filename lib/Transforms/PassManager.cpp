@@ -1,6 +1,5 @@
 //===- PassManager.cpp - Running, verifying, printing and timing passes ---===//
 #include "moec/Transforms/Pass.h"
-#include "TestPasses.h"
 
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
@@ -12,8 +11,9 @@
 
 using namespace moec;
 
-llvm::ArrayRef<PassInfo> moec::registeredPasses() {
-  static const PassInfo passes[] = {
+namespace {
+std::vector<PassInfo> &registry() {
+  static std::vector<PassInfo> passes = {
       {"expert-placement", "place every expert replica of every MoE layer on a rank of its EP group",
        createExpertPlacementPass, false},
       {"shape-inference", "infer every tensor's shape and every op's FLOPs and bytes", createShapeInferencePass,
@@ -25,16 +25,18 @@ llvm::ArrayRef<PassInfo> moec::registeredPasses() {
       {"verify", "check every invariant of the plan", createVerifyPass, false},
       {"check-requirements", "check the strategy's require constraints with what the plan measured",
        createCheckRequirementsPass, false},
-      {"test-break-shape", "(test) give one tensor a wrong shape", createTestBreakShapePass, true},
-      {"test-break-order", "(test) make an op read a tensor produced after it", createTestBreakOrderPass, true},
-      {"test-drop-comm", "(test) remove the combine op, leaving a cross-device edge", createTestDropCommPass, true},
-      {"test-unplace-expert", "(test) remove every replica of expert 1 in the first MoE layer",
-       createTestUnplaceExpertPass, true},
-      {"test-stack-experts", "(test) move every expert of the first MoE layer to position 0",
-       createTestStackExpertsPass, true},
-      {"test-break-device", "(test) put the last rank on a node outside the cluster", createTestBreakDevicePass, true},
   };
   return passes;
+}
+} // namespace
+
+llvm::ArrayRef<PassInfo> moec::registeredPasses() { return registry(); }
+
+void moec::registerPass(PassInfo info) {
+  for (const PassInfo &p : registry())
+    if (p.name == info.name)
+      return;
+  registry().push_back(std::move(info));
 }
 
 bool PassManager::parsePipeline(llvm::StringRef pipeline, std::string &error) {
@@ -60,16 +62,6 @@ bool PassManager::parsePipeline(llvm::StringRef pipeline, std::string &error) {
     addPass(found->create());
   }
   return true;
-}
-
-void PassManager::addDefaultPipeline() {
-  addPass(createExpertPlacementPass());
-  addPass(createShapeInferencePass());
-  addPass(createCommInsertionPass());
-  addPass(createCostModelPass());
-  addPass(createMemoryCheckPass());
-  addPass(createVerifyPass());
-  addPass(createCheckRequirementsPass());
 }
 
 static size_t peakRss() {
@@ -98,16 +90,16 @@ llvm::LogicalResult PassManager::run(ir::Plan &plan, PassContext &ctx) {
   return llvm::success();
 }
 
-void PassManager::printTimings(llvm::raw_ostream &os) const {
+void moec::printTimings(llvm::ArrayRef<PassManager::Timing> timings, llvm::raw_ostream &os) {
   double total = 0;
-  for (const Timing &t : timings)
+  for (const PassManager::Timing &t : timings)
     total += t.seconds;
   os << "===-------------------------------------------------------------------------===\n"
      << "                         moec pass execution timing report\n"
      << "===-------------------------------------------------------------------------===\n";
   os << fmt::format("  Total: {:.4f} s\n\n", total);
   os << fmt::format("  {:>10}  {:>7}  {:>14}  {}\n", "wall (s)", "share", "peak RSS (MB)", "pass");
-  for (const Timing &t : timings)
+  for (const PassManager::Timing &t : timings)
     os << fmt::format("  {:>10.4f}  {:>6.1f}%  {:>14.1f}  {}\n", t.seconds,
                       total > 0 ? 100 * t.seconds / total : 0.0, double(t.peakBytes) / 1e6, t.name);
 }

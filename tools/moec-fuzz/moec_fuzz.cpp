@@ -1,16 +1,13 @@
 //===- moec_fuzz.cpp - libFuzzer target over the whole pipeline -----------===//
 //
-// Feeds arbitrary bytes through everything moec does with a spec: parse, check, lower, the default pass pipeline,
-// and every emitter writing to memory (AST, IR, report as text and JSON, manifest, placement, launcher files, the
-// five DOT views). File imports are off (only the bundled library), so the fuzzer never touches the file system.
+// Feeds arbitrary bytes through everything moec does with a spec, by the driver's own path (the Pipeline
+// library): parse, check, lower, the default pass pipeline, and every emitter writing to memory (AST, IR, report
+// as text and JSON, manifest, placement, launcher files, the five DOT views). File imports are off (only the bundled library), so the fuzzer never touches the file system.
 // Any crash, sanitizer report, hang or leak is a bug; see docs/reliability.md for how to build and run it.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Frontend/Frontend.h"
-#include "moec/Target/Dot.h"
-#include "moec/Target/Manifest.h"
-#include "moec/Target/Report.h"
-#include "moec/Transforms/Pass.h"
+#include "moec/Pipeline/Pipeline.h"
 
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -32,37 +29,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   diags.printSummary();
   if (front.status != FrontendStatus::Ok)
     return 0;
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  printSpec(*front.spec, srcMgr, os);
+  auto emitAll = [&](const ir::Plan *plan, EmitOptions options) {
+    OutputSet outputs;
+    emitOutputs(*front.spec, plan, options, text, srcMgr, diags, outputs);
+  };
+  emitAll(nullptr, EmitOptions());
   for (const auto &deploy : front.spec->deploys) {
     // Keep each input fast: the bench measures big plans; the fuzzer looks for crashes.
     if (deploy->derived.world > 4096)
       continue;
-    std::unique_ptr<ir::Plan> plan = ir::lowerToPlan(*deploy);
-    PassManager pm;
-    pm.addDefaultPipeline();
-    PassContext ctx{diags};
-    if (llvm::failed(pm.run(*plan, ctx)))
+    Compilation compiled = compileDeploy(*deploy, PipelineOptions(), diags);
+    if (!compiled.outcome)
       continue;
-    ir::printPlan(*plan, os, srcMgr);
-    printReport(*plan, diags, os);
-    printReportJson(*plan, diags, os);
-    writeManifest(*plan, text, os);
-    writePlacementCsv(*plan, os);
-    for (Launcher l : {Launcher::Torchrun, Launcher::Slurm, Launcher::Mpirun, Launcher::Kubernetes, Launcher::SGLang,
-                       Launcher::VLLM, Launcher::Megatron})
-      for (const LaunchFile &f : launchFiles(*plan, text, l, diags))
-        os << f.path << f.text;
-    for (View v : {View::Overview, View::Attention, View::Expert, View::Routing, View::Layer}) {
-      ViewOptions vo;
-      vo.view = v;
-      DotGraph graph;
-      std::string error;
-      if (buildView(*plan, vo, graph, error))
-        writeDot(graph, os);
+    EmitOptions options;
+    options.outputPath = "fuzz-out"; // never written: the outputs stay in memory
+    for (EmitKind emit : {EmitKind::IR, EmitKind::Report, EmitKind::Manifest, EmitKind::Placement}) {
+      options.emit = emit;
+      emitAll(compiled.plan.get(), options);
     }
-    out.clear();
+    options.emit = EmitKind::Report;
+    options.format = ReportFormat::Json;
+    emitAll(compiled.plan.get(), options);
+    options.emit = EmitKind::Launch;
+    for (Launcher l : {Launcher::Torchrun, Launcher::Slurm, Launcher::Mpirun, Launcher::Kubernetes, Launcher::SGLang,
+                       Launcher::VLLM, Launcher::Megatron}) {
+      options.launcher = l;
+      emitAll(compiled.plan.get(), options);
+    }
+    options.emit = EmitKind::Dot;
+    options.views = ViewChoice::All;
+    emitAll(compiled.plan.get(), options);
   }
   return 0;
 }

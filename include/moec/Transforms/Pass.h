@@ -45,11 +45,14 @@ struct PassInfo {
   llvm::StringRef name;
   llvm::StringRef description;
   std::function<std::unique_ptr<Pass>()> create;
-  bool testOnly; ///< Passes that break a plan on purpose, for the verifier's tests.
+  bool testOnly; ///< Passes that break a plan on purpose, for the verifier's tests (not in -passes' help).
 };
 
-/// Every pass -passes= accepts, the pipeline's first.
+/// Every pass -passes= accepts: the pipeline's, then those registered by other libraries (the test passes).
 llvm::ArrayRef<PassInfo> registeredPasses();
+/// Make \p info known to parsePipeline; a second registration of a name is ignored. Not thread-safe: register
+/// before compiling.
+void registerPass(PassInfo info);
 
 class PassManager {
 public:
@@ -59,30 +62,31 @@ public:
     printStream = &os;
     printSrcMgr = &srcMgr;
   }
-  /// Collect wall time and peak memory per pass; printTimings() prints the table.
+  /// Collect wall time and peak memory per pass (getTimings(); printTimings() prints them).
   void enableTiming() { timing = true; }
-  void printTimings(llvm::raw_ostream &os) const;
+  struct Timing {
+    std::string name;
+    double seconds;
+    size_t peakBytes;
+  };
+  llvm::ArrayRef<Timing> getTimings() const { return timings; }
 
   /// Run every pass, verifying the plan after each; stop at the first failure.
   llvm::LogicalResult run(ir::Plan &plan, PassContext &ctx);
 
   /// Add the passes named in \p pipeline ("a,b,c"). False with \p error set for an unknown name.
   bool parsePipeline(llvm::StringRef pipeline, std::string &error);
-  /// expert-placement, shape-inference, comm-insertion, cost-model, memory-check, verify.
-  void addDefaultPipeline();
 
 private:
-  struct Timing {
-    std::string name;
-    double seconds;
-    size_t peakBytes;
-  };
   std::vector<std::unique_ptr<Pass>> passes;
   llvm::raw_ostream *printStream = nullptr;
   const llvm::SourceMgr *printSrcMgr = nullptr;
   bool timing = false;
   std::vector<Timing> timings;
 };
+
+/// The -time-passes table of \p timings.
+void printTimings(llvm::ArrayRef<PassManager::Timing> timings, llvm::raw_ostream &os);
 
 /// Check the plan's invariants that hold at its stage of the pipeline (docs/ir.md lists them); report each
 /// violation as a located diagnostic.

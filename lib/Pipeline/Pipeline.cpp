@@ -1,0 +1,206 @@
+//===- Pipeline.cpp - From a checked spec to written outputs --------------===//
+#include "moec/Pipeline/Pipeline.h"
+#include "moec/Frontend/Frontend.h"
+#include "moec/Support/OutputFile.h"
+#include "moec/Target/Report.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <chrono>
+#include <sys/resource.h>
+
+using namespace moec;
+
+namespace {
+std::string deployNames(const Spec &spec) {
+  std::string names;
+  for (const auto &d : spec.deploys)
+    names += (names.empty() ? "" : ", ") + d->name;
+  return names;
+}
+
+size_t peakRss() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return size_t(usage.ru_maxrss) * 1024;
+}
+} // namespace
+
+Outcome moec::selectDeploy(const Spec &spec, llvm::StringRef name, llvm::StringRef inputName, DiagEngine &diags,
+                           const DeploySpec *&deploy) {
+  deploy = nullptr;
+  if (!name.empty()) {
+    deploy = spec.findDeploy(name);
+    if (deploy)
+      return Outcome::ok();
+    std::string names = deployNames(spec);
+    return Outcome::usage("no deploy named '" + name.str() + "' in '" + inputName.str() + "'" +
+                          (names.empty() ? std::string("; it defines none") : "; it defines: " + names));
+  }
+  if (spec.deploys.size() == 1) {
+    deploy = spec.deploys.front().get();
+    return Outcome::ok();
+  }
+  if (!spec.deploys.empty())
+    return Outcome::usage("'" + inputName.str() + "' defines several deploys (" + deployNames(spec) +
+                          "): choose one with -deploy");
+  // At the start of the file: every input diagnostic carries a location.
+  const llvm::SourceMgr &srcMgr = diags.getSourceMgr();
+  const llvm::MemoryBuffer *main = srcMgr.getMemoryBuffer(srcMgr.getMainFileID());
+  diags.error(llvm::SMLoc::getFromPointer(main->getBufferStart()),
+              "'" + inputName.str() + "' defines no deploy block: nothing to compile");
+  return Outcome::input();
+}
+
+Compilation moec::compileDeploy(const DeploySpec &deploy, const PipelineOptions &options, DiagEngine &diags) {
+  Compilation result;
+  PassManager pm;
+  std::string error;
+  if (!pm.parsePipeline(options.passes.empty() ? llvm::StringRef(kDefaultPipeline) : llvm::StringRef(options.passes),
+                        error)) {
+    result.outcome = Outcome::usage(error);
+    return result;
+  }
+  if (options.printIRAfterAll)
+    pm.enablePrintIRAfterAll(*options.printIRAfterAll, diags.getSourceMgr());
+  if (options.timing)
+    pm.enableTiming();
+  auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<ir::Plan> plan = ir::lowerToPlan(deploy);
+  if (options.timing)
+    result.timings.push_back(
+        {"lower", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), peakRss()});
+  PassContext ctx{diags};
+  llvm::LogicalResult ran = pm.run(*plan, ctx);
+  if (options.timing)
+    result.timings.insert(result.timings.end(), pm.getTimings().begin(), pm.getTimings().end());
+  if (llvm::failed(ran) || diags.hasErrors()) {
+    result.outcome = Outcome::input();
+    return result;
+  }
+  result.plan = std::move(plan);
+  return result;
+}
+
+std::vector<View> moec::expandViews(ViewChoice choice) {
+  switch (choice) {
+  case ViewChoice::Overview:
+    return {View::Overview};
+  case ViewChoice::Attention:
+    return {View::Attention};
+  case ViewChoice::Expert:
+    return {View::Expert};
+  case ViewChoice::Routing:
+    return {View::Routing};
+  case ViewChoice::Layer:
+    return {View::Layer};
+  case ViewChoice::All:
+    return {View::Overview, View::Attention, View::Expert, View::Routing, View::Layer};
+  }
+  llvm_unreachable("unknown view choice");
+}
+
+namespace {
+bool toStdout(llvm::StringRef path) { return path == "-" || path.empty(); }
+
+/// -emit=dot / -emit=svg: every view is built and rendered before anything is written.
+Outcome emitViews(const ir::Plan &plan, const EmitOptions &options, OutputSet &out) {
+  bool svg = options.emit == EmitKind::Svg;
+  if (options.views == ViewChoice::All && toStdout(options.outputPath))
+    return Outcome::usage("-view=all writes five files: name their directory with -o");
+  out.directory = options.views == ViewChoice::All;
+  for (View v : expandViews(options.views)) {
+    ViewOptions where = options.where;
+    where.view = v;
+    DotGraph graph;
+    std::string error;
+    if (!buildView(plan, where, graph, error))
+      return Outcome::usage(error);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    writeDot(graph, os);
+    if (svg) {
+      std::string rendered;
+      if (!renderSvg(text, rendered, error))
+        return Outcome::usage(error);
+      text = std::move(rendered);
+    }
+    out.files.push_back({out.directory ? viewFileName(plan, where, svg ? "svg" : "dot") : std::string(),
+                         std::move(text), false});
+  }
+  return Outcome::ok();
+}
+} // namespace
+
+Outcome moec::emitOutputs(const Spec &spec, const ir::Plan *plan, const EmitOptions &options,
+                          llvm::StringRef sourceText, const llvm::SourceMgr &srcMgr, DiagEngine &diags,
+                          OutputSet &out) {
+  out = OutputSet();
+  if (options.emit == EmitKind::Dot || options.emit == EmitKind::Svg)
+    return emitViews(*plan, options, out);
+  if (options.emit == EmitKind::Launch) {
+    if (toStdout(options.outputPath))
+      return Outcome::usage("-emit=launch writes several files: name their directory with -o");
+    out.directory = true;
+    out.files = launchFiles(*plan, sourceText, options.launcher, diags);
+    return diags.hasErrors() ? Outcome::input() : Outcome::ok();
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  switch (options.emit) {
+  case EmitKind::Ast:
+    printSpec(spec, srcMgr, os);
+    break;
+  case EmitKind::IR:
+    ir::printPlan(*plan, os, srcMgr);
+    break;
+  case EmitKind::Report:
+    if (options.format == ReportFormat::Json)
+      printReportJson(*plan, diags, os);
+    else
+      printReport(*plan, diags, os);
+    break;
+  case EmitKind::Manifest:
+    writeManifest(*plan, sourceText, os);
+    break;
+  case EmitKind::Placement:
+    writePlacementCsv(*plan, os);
+    break;
+  case EmitKind::Dot:
+  case EmitKind::Svg:
+  case EmitKind::Launch:
+    llvm_unreachable("emitted above");
+  }
+  out.files.push_back({std::string(), std::move(text), false});
+  return Outcome::ok();
+}
+
+Outcome moec::writeOutputs(const OutputSet &outputs, llvm::StringRef path) {
+  std::vector<std::unique_ptr<OutputFile>> files;
+  std::vector<std::string> paths;
+  for (const LaunchFile &f : outputs.files) {
+    llvm::SmallString<256> p(path);
+    if (outputs.directory) {
+      llvm::sys::path::append(p, f.path);
+      if (std::error_code ec = llvm::sys::fs::create_directories(llvm::sys::path::parent_path(p)))
+        return Outcome::usage("cannot create directory '" + llvm::sys::path::parent_path(p).str() +
+                              "': " + ec.message());
+    }
+    std::string error;
+    std::unique_ptr<OutputFile> out = OutputFile::create(p, error);
+    if (!out)
+      return Outcome::usage(error);
+    out->os() << f.text;
+    files.push_back(std::move(out));
+    paths.push_back(std::string(p));
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string error;
+    if (!files[i]->commit(error))
+      return Outcome::usage(error);
+    if (outputs.files[i].executable)
+      llvm::sys::fs::setPermissions(paths[i], llvm::sys::fs::perms(0755));
+  }
+  return Outcome::ok();
+}

@@ -2,7 +2,9 @@
 //
 // Lowering builds what follows directly from the spec: the devices and their coordinates, the process groups of
 // the rank order, the pipeline stages, and the compute ops of each program at the granularity of the reference
-// DAGs. Placement, shapes and communication are the passes' work (lib/Transforms).
+// DAGs. Every op gets its role and the part of the model it belongs to, and projections their TP split: the
+// passes read those, never the op's name. Placement, shapes and communication are the passes' work
+// (lib/Transforms).
 //
 //===----------------------------------------------------------------------===//
 #include "moec/IR/Plan.h"
@@ -27,7 +29,9 @@ public:
       buildEpilogue(*plan.epilogue);
     }
     plan.dense.name = "dense";
+    plan.dense.kind = ProgramKind::Dense;
     plan.moe.name = "moe";
+    plan.moe.kind = ProgramKind::MoE;
     if (m.denseLayers > 0)
       buildLayer(plan.dense, LayerKind::Dense);
     if (m.moeLayers() > 0)
@@ -76,77 +80,92 @@ private:
     }
   }
 
+  /// Add an op of the part being built.
+  unsigned op(Program &p, OpKind kind, OpRole role, std::string name, llvm::ArrayRef<unsigned> inputs,
+              llvm::SMLoc loc, OpSite site = OpSite::Rank) {
+    return p.add({kind, role, part}, std::move(name), inputs, loc, site);
+  }
+
   void buildPrologue(Program &p) {
     p.name = "embedding";
+    p.kind = ProgramKind::Embedding;
+    part = OpPart::Embedding;
     p.input = p.addTensor("token_ids", ~0u).id;
-    p.output = p.add(OpKind::Embedding, "embedding", {p.input}, m.locOf("vocab"));
+    p.output = op(p, OpKind::Embedding, OpRole::Embedding, "embedding", {p.input}, m.locOf("vocab"));
   }
 
   void buildEpilogue(Program &p) {
     p.name = "lm_head";
+    p.kind = ProgramKind::LmHead;
+    part = OpPart::LmHead;
     p.input = p.addTensor("input", ~0u).id;
-    unsigned norm = p.add(OpKind::LayerNorm, "final_norm", {p.input}, m.locOf("vocab"));
-    p.output = p.add(OpKind::Linear, "lm_head", {norm}, m.locOf("vocab"));
-    p.ops.back().detail = "column";
+    unsigned norm = op(p, OpKind::LayerNorm, OpRole::FinalNorm, "final_norm", {p.input}, m.locOf("vocab"));
+    p.output = linear(p, OpRole::LmHead, "lm_head", norm, m.locOf("vocab"), ParallelSplit::Column);
   }
 
   /// The attention half of every layer; returns the residual stream after it.
   unsigned buildAttention(Program &p, unsigned x) {
     const AttentionSpec &a = m.attention;
     llvm::SMLoc loc = a.loc;
-    unsigned norm = p.add(OpKind::LayerNorm, "attn_norm", {x}, loc);
+    constexpr ParallelSplit replicated = ParallelSplit::Replicated, column = ParallelSplit::Column;
+    part = OpPart::Attention;
+    unsigned norm = op(p, OpKind::LayerNorm, OpRole::AttnNorm, "attn_norm", {x}, loc);
     unsigned q, k, v;
     if (a.kind == AttentionKind::MLA) {
       if (a.qLoraRank) {
-        unsigned qa = linear(p, "q_down_proj", norm, a.locOf("q_lora_rank"), "replicated");
-        unsigned qn = p.add(OpKind::LayerNorm, "q_norm", {qa}, a.locOf("q_lora_rank"));
-        q = linear(p, "q_up_proj", qn, a.locOf("q_lora_rank"), "column");
+        unsigned qa = linear(p, OpRole::QDownProj, "q_down_proj", norm, a.locOf("q_lora_rank"), replicated);
+        unsigned qn = op(p, OpKind::LayerNorm, OpRole::QNorm, "q_norm", {qa}, a.locOf("q_lora_rank"));
+        q = linear(p, OpRole::QUpProj, "q_up_proj", qn, a.locOf("q_lora_rank"), column);
       } else {
-        q = linear(p, "q_proj", norm, a.locOf("heads"), "column");
+        q = linear(p, OpRole::QProj, "q_proj", norm, a.locOf("heads"), column);
       }
-      unsigned kva = linear(p, "kv_down_proj", norm, a.locOf("kv_lora_rank"), "replicated");
-      unsigned kvn = p.add(OpKind::LayerNorm, "kv_norm", {kva}, a.locOf("kv_lora_rank"));
-      unsigned ku = linear(p, "k_up_proj", kvn, a.locOf("kv_lora_rank"), "column");
-      v = linear(p, "v_up_proj", kvn, a.locOf("kv_lora_rank"), "column");
-      q = p.add(OpKind::Rope, "q_rope", {q}, a.locOf("rope_head_dim"));
-      k = p.add(OpKind::Rope, "k_rope", {ku, kva}, a.locOf("rope_head_dim"));
+      unsigned kva = linear(p, OpRole::KvDownProj, "kv_down_proj", norm, a.locOf("kv_lora_rank"), replicated);
+      unsigned kvn = op(p, OpKind::LayerNorm, OpRole::KvNorm, "kv_norm", {kva}, a.locOf("kv_lora_rank"));
+      unsigned ku = linear(p, OpRole::KUpProj, "k_up_proj", kvn, a.locOf("kv_lora_rank"), column);
+      v = linear(p, OpRole::VUpProj, "v_up_proj", kvn, a.locOf("kv_lora_rank"), column);
+      q = op(p, OpKind::Rope, OpRole::QRope, "q_rope", {q}, a.locOf("rope_head_dim"));
+      k = op(p, OpKind::Rope, OpRole::KRope, "k_rope", {ku, kva}, a.locOf("rope_head_dim"));
     } else {
-      q = linear(p, "q_proj", norm, a.locOf("heads"), "column");
-      k = linear(p, "k_proj", norm, a.locOf(a.kind == AttentionKind::GQA ? "kv_heads" : "heads"), "column");
-      v = linear(p, "v_proj", norm, a.locOf(a.kind == AttentionKind::GQA ? "kv_heads" : "heads"), "column");
+      llvm::SMLoc kvLoc = a.locOf(a.kind == AttentionKind::GQA ? "kv_heads" : "heads");
+      q = linear(p, OpRole::QProj, "q_proj", norm, a.locOf("heads"), column);
+      k = linear(p, OpRole::KProj, "k_proj", norm, kvLoc, column);
+      v = linear(p, OpRole::VProj, "v_proj", norm, kvLoc, column);
     }
-    unsigned scaled = p.add(OpKind::Scale, "scale", {q}, a.locOf("head_dim"));
-    unsigned scores = p.add(OpKind::Matmul, "qk_matmul", {scaled, k}, loc);
-    unsigned probs = p.add(OpKind::Softmax, "softmax", {scores}, loc);
+    unsigned scaled = op(p, OpKind::Scale, OpRole::ScaleQ, "scale", {q}, a.locOf("head_dim"));
+    unsigned scores = op(p, OpKind::Matmul, OpRole::Scores, "qk_matmul", {scaled, k}, loc);
+    unsigned probs = op(p, OpKind::Softmax, OpRole::Softmax, "softmax", {scores}, loc);
     if (m.dropout > 0)
-      probs = p.add(OpKind::Dropout, "attn_dropout", {probs}, m.locOf("dropout"));
-    unsigned ctx = p.add(OpKind::Matmul, "attn_v_matmul", {probs, v}, loc);
-    unsigned out = linear(p, "out_proj", ctx, loc, "row");
-    return p.add(OpKind::Add, "attn_residual", {x, out}, loc);
+      probs = op(p, OpKind::Dropout, OpRole::AttnDropout, "attn_dropout", {probs}, m.locOf("dropout"));
+    unsigned ctx = op(p, OpKind::Matmul, OpRole::Context, "attn_v_matmul", {probs, v}, loc);
+    unsigned out = linear(p, OpRole::OutProj, "out_proj", ctx, loc, ParallelSplit::Row);
+    return op(p, OpKind::Add, OpRole::AttnResidual, "attn_residual", {x, out}, loc);
   }
 
-  unsigned linear(Program &p, std::string name, unsigned in, llvm::SMLoc loc, const char *parallel,
+  unsigned linear(Program &p, OpRole role, std::string name, unsigned in, llvm::SMLoc loc, ParallelSplit split,
                   OpSite site = OpSite::Rank) {
-    unsigned out = p.add(OpKind::Linear, std::move(name), {in}, loc, site);
-    p.ops.back().detail = parallel;
+    unsigned out = op(p, OpKind::Linear, role, std::move(name), {in}, loc, site);
+    p.ops.back().split = split;
     return out;
   }
 
-  /// An FFN (dense, expert or shared) on \p in: fc1, activation, fc2; gate/up/down for SwiGLU.
+  /// An FFN (dense, expert or shared: the part being built) on \p in: fc1, activation, fc2; gate/up/down for
+  /// SwiGLU.
   unsigned buildFfn(Program &p, llvm::StringRef prefix, unsigned in, Activation act, llvm::SMLoc loc,
                     OpSite site) {
     std::string pre = prefix.empty() ? "" : prefix.str() + "_";
+    constexpr ParallelSplit column = ParallelSplit::Column;
     unsigned hidden;
     if (act == Activation::SwiGLU) {
-      unsigned gate = linear(p, pre + "gate_proj", in, loc, "column", site);
-      unsigned up = linear(p, pre + "up_proj", in, loc, "column", site);
-      hidden = p.add(OpKind::Activation, pre + "swiglu", {gate, up}, loc, site);
+      unsigned gate = linear(p, OpRole::FfnIn, pre + "gate_proj", in, loc, column, site);
+      unsigned up = linear(p, OpRole::FfnUp, pre + "up_proj", in, loc, column, site);
+      hidden = op(p, OpKind::Activation, OpRole::FfnAct, pre + "swiglu", {gate, up}, loc, site);
     } else {
-      unsigned fc1 = linear(p, pre + "fc1", in, loc, "column", site);
-      hidden = p.add(OpKind::Activation, pre + spell(act).str(), {fc1}, loc, site);
+      unsigned fc1 = linear(p, OpRole::FfnIn, pre + "fc1", in, loc, column, site);
+      hidden = op(p, OpKind::Activation, OpRole::FfnAct, pre + spell(act).str(), {fc1}, loc, site);
     }
-    p.ops.back().detail = spell(act).str();
-    return linear(p, pre + (act == Activation::SwiGLU ? "down_proj" : "fc2"), hidden, loc, "row", site);
+    p.ops.back().activation = act;
+    return linear(p, OpRole::FfnOut, pre + (act == Activation::SwiGLU ? "down_proj" : "fc2"), hidden, loc,
+                  ParallelSplit::Row, site);
   }
 
   void buildLayer(Program &p, LayerKind kind) {
@@ -156,25 +175,34 @@ private:
       assert(m.mlp && "Sema requires an mlp block when there are dense layers");
       Activation act = m.mlp->activation;
       llvm::SMLoc loc = m.mlp->loc;
-      unsigned norm = p.add(OpKind::LayerNorm, "ffn_norm", {x}, loc);
+      part = OpPart::DenseFfn;
+      unsigned norm = op(p, OpKind::LayerNorm, OpRole::FfnNorm, "ffn_norm", {x}, loc);
       unsigned out = buildFfn(p, "", norm, act, loc, OpSite::Rank);
-      p.output = p.add(OpKind::Add, "ffn_residual", {x, out}, loc);
+      p.output = op(p, OpKind::Add, OpRole::FfnResidual, "ffn_residual", {x, out}, loc);
       return;
     }
     const MoeSpec &moe = m.moe;
-    unsigned norm = p.add(OpKind::LayerNorm, "moe_norm", {x}, moe.loc);
-    unsigned scores = p.add(OpKind::Gate, "gate", {norm}, moe.locOf("experts"));
-    unsigned routes = p.add(OpKind::TopK, "top_k", {scores}, moe.locOf("top_k"));
+    part = OpPart::MoeBlock;
+    unsigned norm = op(p, OpKind::LayerNorm, OpRole::MoeNorm, "moe_norm", {x}, moe.loc);
+    part = OpPart::Router;
+    unsigned scores = op(p, OpKind::Gate, OpRole::Gate, "gate", {norm}, moe.locOf("experts"));
+    unsigned routes = op(p, OpKind::TopK, OpRole::TopK, "top_k", {scores}, moe.locOf("top_k"));
+    part = OpPart::RoutedExperts;
     unsigned expertOut = buildFfn(p, "expert", norm, moe.activation, moe.locOf("expert_hidden"), OpSite::Expert);
-    unsigned combined = p.add(OpKind::WeightedSum, "weighted_sum", {expertOut, routes}, moe.locOf("top_k"));
+    part = OpPart::MoeBlock;
+    unsigned combined =
+        op(p, OpKind::WeightedSum, OpRole::WeightedSum, "weighted_sum", {expertOut, routes}, moe.locOf("top_k"));
     if (moe.sharedExperts > 0) {
+      part = OpPart::SharedExperts;
       unsigned shared = buildFfn(p, "shared", norm, moe.activation, moe.locOf("shared_experts"), OpSite::Rank);
-      combined = p.add(OpKind::Add, "shared_add", {combined, shared}, moe.locOf("shared_experts"));
+      combined = op(p, OpKind::Add, OpRole::SharedAdd, "shared_add", {combined, shared}, moe.locOf("shared_experts"));
     }
-    p.output = p.add(OpKind::Add, "moe_residual", {x, combined}, moe.loc);
+    part = OpPart::MoeBlock;
+    p.output = op(p, OpKind::Add, OpRole::MoeResidual, "moe_residual", {x, combined}, moe.loc);
   }
 
   Plan &plan;
+  OpPart part = OpPart::Attention; ///< The part the ops being added belong to.
   const ModelSpec &m;
   const StrategySpec &s;
 };

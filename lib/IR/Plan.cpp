@@ -81,6 +81,20 @@ OpClass ir::classify(OpKind kind) {
   }
 }
 
+llvm::StringRef ir::spell(ParallelSplit split) {
+  switch (split) {
+  case ParallelSplit::None:
+    return "";
+  case ParallelSplit::Replicated:
+    return "replicated";
+  case ParallelSplit::Column:
+    return "column";
+  case ParallelSplit::Row:
+    return "row";
+  }
+  llvm_unreachable("unknown split");
+}
+
 llvm::StringRef ir::spell(Collective c) {
   switch (c) {
   case Collective::AllToAll:
@@ -109,10 +123,12 @@ Tensor &Program::addTensor(std::string name, unsigned producer) {
   return tensors.back();
 }
 
-Op &Program::addOp(OpKind kind, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc, OpSite site) {
+Op &Program::addOp(OpTag tag, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc, OpSite site) {
   Op op;
   op.id = unsigned(ops.size());
-  op.kind = kind;
+  op.kind = tag.kind;
+  op.role = tag.role;
+  op.part = tag.part;
   op.name = std::move(name);
   op.site = site;
   op.inputs.assign(inputs.begin(), inputs.end());
@@ -121,23 +137,23 @@ Op &Program::addOp(OpKind kind, std::string name, llvm::ArrayRef<unsigned> input
   return ops.back();
 }
 
-unsigned Program::add(OpKind kind, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
+unsigned Program::add(OpTag tag, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
                       OpSite site) {
-  Op &op = addOp(kind, name, inputs, loc, site);
+  Op &op = addOp(tag, name, inputs, loc, site);
   unsigned opId = op.id;
   unsigned out = addTensor(std::move(name), opId).id;
   ops[opId].outputs.push_back(out);
   return out;
 }
 
-const Op *Program::findOp(llvm::StringRef name) const {
+const Op *Program::findOp(OpRole role) const {
   for (const Op &op : ops)
-    if (op.name == name)
+    if (op.role == role)
       return &op;
   return nullptr;
 }
 
-unsigned Program::insertOp(OpKind kind, std::string name, OpSite site, llvm::SMLoc loc,
+unsigned Program::insertOp(OpTag tag, std::string name, OpSite site, llvm::SMLoc loc,
                            llvm::ArrayRef<unsigned> inputs, llvm::function_ref<bool(const Op &)> redirect) {
   size_t position = 0;
   for (unsigned in : inputs)
@@ -153,7 +169,9 @@ unsigned Program::insertOp(OpKind kind, std::string name, OpSite site, llvm::SML
           in = out;
         }
   Op op;
-  op.kind = kind;
+  op.kind = tag.kind;
+  op.role = tag.role;
+  op.part = tag.part;
   op.name = name;
   op.site = site;
   op.inputs.assign(inputs.begin(), inputs.end());

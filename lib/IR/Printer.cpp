@@ -143,8 +143,10 @@ private:
       std::vector<std::string> attrs;
       if (op.site == OpSite::Expert)
         attrs.push_back("per expert");
-      if (!op.detail.empty())
-        attrs.push_back(op.detail);
+      if (op.split != ParallelSplit::None)
+        attrs.push_back(spell(op.split).str());
+      if (op.activation)
+        attrs.push_back(spell(*op.activation).str());
       if (plan.shaped && classify(op.kind) != OpClass::Communication) {
         attrs.push_back("flops " + flops(op.flops));
         attrs.push_back("bytes " + bytes(op.bytes));

@@ -200,9 +200,9 @@ private:
     }
   }
 
-  size_t indexOf(llvm::StringRef name) const {
+  size_t indexOf(OpRole role) const {
     for (size_t i = 0; i < program->ops.size(); ++i)
-      if (program->ops[i].name == name)
+      if (program->ops[i].role == role)
         return i;
     return program->ops.size() - 1;
   }
@@ -228,7 +228,7 @@ private:
     std::vector<std::string> cluster = gpuCluster(rank);
     std::string input = "input_g" + std::to_string(rank);
     inputNode(input, "layer " + std::to_string(layer) + " input", rank, cluster);
-    size_t last = indexOf("attn_residual");
+    size_t last = indexOf(OpRole::AttnResidual);
     // A TP all-reduce of the residual's input follows out_proj; it is part of the attention.
     unroll(rank, 0, last, cluster, input);
   }
@@ -240,7 +240,7 @@ private:
     std::vector<std::string> cluster = gpuCluster(rank);
     std::string input = "attention_out_g" + std::to_string(rank);
     inputNode(input, "attention output (residual stream)", rank, cluster);
-    unroll(rank, indexOf("attn_residual") + 1, program->ops.size() - 1, cluster, input);
+    unroll(rank, indexOf(OpRole::AttnResidual) + 1, program->ops.size() - 1, cluster, input);
   }
 
   void routing() {
@@ -260,15 +260,15 @@ private:
     g.label = "Token routing of layer " + std::to_string(layer) + ", replica " + std::to_string(opts.replica) +
               ": the micro-batch of " + gpuName(source) + " to the experts of EP group " +
               std::to_string(group->index) + " and back";
-    const Op *topk = program->findOp("top_k");
+    const Op *topk = program->findOp(OpRole::TopK);
     const Op *fc1 = nullptr;
     for (const Op &op : program->ops)
       if (op.site == OpSite::Expert && classify(op.kind) == OpClass::Compute) {
         fc1 = &op;
         break;
       }
-    const Op *sum = program->findOp("weighted_sum");
-    const Op *combine = program->findOp("combine");
+    const Op *sum = program->findOp(OpRole::WeightedSum);
+    const Op *combine = program->findOp(OpRole::Combine);
     const Tensor &expertOut = program->tensors[combine ? combine->inputs.front() : sum->inputs.front()];
     std::string dispatcher = "dispatcher_g" + std::to_string(source);
     std::string aggregator = "aggregator_g" + std::to_string(source);
@@ -311,7 +311,7 @@ private:
     g.name = "complete_layer" + std::to_string(layer) + "_dp" + std::to_string(opts.replica);
     g.label = "Layer " + std::to_string(layer) + " (" + (kind == LayerKind::MoE ? "MoE" : "dense") +
               ") of replica " + std::to_string(opts.replica) + ": " + plan.deploy->name;
-    size_t split = indexOf("attn_residual");
+    size_t split = indexOf(OpRole::AttnResidual);
     std::string second = kind == LayerKind::MoE ? "expert phase" : "FFN phase";
     g.clusterLabels["attention"] = "attention phase";
     g.clusterLabels["second"] = second;

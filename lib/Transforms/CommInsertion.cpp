@@ -75,9 +75,11 @@ private:
           OpSite to = op.site;
           llvm::SmallVector<unsigned, 2> inputs = {in};
           if (toExperts)
-            if (const Op *routes = p.findOp("top_k"))
+            if (const Op *routes = p.findOp(OpRole::TopK))
               inputs.push_back(routes->outputs.front()); // dispatch needs to know where each token goes
-          p.insertOp(toExperts ? OpKind::Dispatch : OpKind::Combine, toExperts ? "dispatch" : "combine", to,
+          OpTag tag = toExperts ? OpTag{OpKind::Dispatch, OpRole::Dispatch, OpPart::RoutedExperts}
+                                : OpTag{OpKind::Combine, OpRole::Combine, OpPart::RoutedExperts};
+          p.insertOp(tag, toExperts ? "dispatch" : "combine", to,
                      s.locOf("ep"), inputs, [&](const Op &consumer) {
                        return consumer.site == to && classify(consumer.kind) != OpClass::Communication;
                      });
@@ -94,8 +96,9 @@ private:
             continue;
           t.partial = false; // the all-reduce consumes it; its output is whole
           unsigned tensorId = t.id;
-          p.insertOp(OpKind::AllReduce, p.tensors[tensorId].name + "_all_reduce",
-                     p.ops[p.tensors[tensorId].producer].site, s.locOf("tp"), {tensorId},
+          const Op &producer = p.ops[p.tensors[tensorId].producer];
+          p.insertOp({OpKind::AllReduce, OpRole::TpAllReduce, producer.part}, p.tensors[tensorId].name + "_all_reduce",
+                     producer.site, s.locOf("tp"), {tensorId},
                      [](const Op &) { return true; });
           changed = true;
           break;
@@ -108,8 +111,8 @@ private:
     Program b;
     b.name = "pp_boundary";
     b.input = b.addTensor("input", ~0u).id;
-    unsigned sent = b.add(OpKind::Send, "send", {b.input}, plan.strategy().locOf("pp"));
-    b.output = b.add(OpKind::Recv, "recv", {sent}, plan.strategy().locOf("pp"));
+    unsigned sent = b.add({OpKind::Send, OpRole::Send, OpPart::Pipeline}, "send", {b.input}, plan.strategy().locOf("pp"));
+    b.output = b.add({OpKind::Recv, OpRole::Recv, OpPart::Pipeline}, "recv", {sent}, plan.strategy().locOf("pp"));
     plan.boundary = std::move(b);
   }
 

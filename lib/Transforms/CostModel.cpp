@@ -135,7 +135,7 @@ private:
         maxShare = std::max(maxShare, share);
     // Per expert instance, the shapes hold T tokens; scale to the busiest GPU's tokens.
     double shapeTokens = 1;
-    if (const Op *d = p.findOp("dispatch"))
+    if (const Op *d = p.findOp(OpRole::Dispatch))
       shapeTokens = double(p.tensors[d->outputs.front()].shape.front().size);
     else
       shapeTokens = assignmentsPerGroup / double(m.moe.experts);

@@ -44,22 +44,30 @@ struct Weights {
 
 Weights weightsOf(const Program &p) {
   Weights w;
-  bool inAttention = true;
   for (const Op &op : p.ops) {
-    if (op.site == OpSite::Expert)
+    if (op.site == OpSite::Expert) {
       w.expertSlot += op.weightBytes;
-    else if (inAttention)
+      continue;
+    }
+    switch (op.part) {
+    case OpPart::Attention:
+    case OpPart::MoeBlock: // the MoE block's norm: counted with the attention's
       w.attention += op.weightBytes;
-    else if (op.kind == OpKind::Gate)
+      break;
+    case OpPart::Router:
       w.router += op.weightBytes;
-    else if (llvm::StringRef(op.name).starts_with("shared_"))
+      break;
+    case OpPart::SharedExperts:
       w.shared += op.weightBytes;
-    else if (op.name == "moe_norm")
-      w.attention += op.weightBytes; // a norm; count it with the attention's
-    else
+      break;
+    case OpPart::DenseFfn:
+    case OpPart::RoutedExperts:
+    case OpPart::Embedding:
+    case OpPart::LmHead:
+    case OpPart::Pipeline:
       w.denseFfn += op.weightBytes;
-    if (op.name == "attn_residual")
-      inAttention = false;
+      break;
+    }
   }
   return w;
 }

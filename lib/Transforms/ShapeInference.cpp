@@ -84,7 +84,7 @@ private:
       t.partial = false;
     }
     Tensor &in = p.tensors[p.input];
-    in.shape = p.name == "embedding" ? Shape{{"batch", B}, {"seq", S}} : Shape{{"batch", B}, {"seq", S}, {"hidden", H}};
+    in.shape = p.kind == ProgramKind::Embedding ? Shape{{"batch", B}, {"seq", S}} : Shape{{"batch", B}, {"seq", S}, {"hidden", H}};
     bool ok = true;
     for (Op &op : p.ops)
       ok &= inferOp(p, op);
@@ -126,7 +126,7 @@ private:
       break;
     case OpKind::LayerNorm:
       elementwise(5);
-      if (op.name == "kv_norm") // MLA normalises the compressed KV; the rotary part goes around it
+      if (op.role == OpRole::KvNorm) // MLA normalises the compressed KV; the rotary part goes around it
         out.shape = {{"batch", B}, {"seq", S}, {"kv_lora", m.attention.kvLoraRank}};
       op.weightBytes = double(x.shape.back().size) * elemBytes;
       break;
@@ -146,11 +146,11 @@ private:
                                 " has " + std::to_string(inFeatures));
       op.flops = 2.0 * double(rows(x)) * double(inFeatures) * double(outFeatures);
       op.weightBytes = double(inFeatures) * double(outFeatures) * elemBytes;
-      out.partial = op.detail == "row" && tp > 1;
+      out.partial = op.split == ParallelSplit::Row && tp > 1;
       break;
     }
     case OpKind::Rope:
-      if (op.name == "k_rope") {
+      if (op.role == OpRole::KRope) {
         out.shape = {{"batch", B}, {"seq", S}, {"heads", heads}, {"head_dim", qkDim}};
       } else {
         out.shape = x.shape;
@@ -171,7 +171,7 @@ private:
       break;
     case OpKind::Matmul: {
       const Tensor &y = *ins[1];
-      if (op.name == "qk_matmul") {
+      if (op.role == OpRole::Scores) {
         // q [B, S, h, d] x k [B, S, kvh, d] -> scores [B, h, S, L]
         if (x.shape.back().size != y.shape.back().size)
           return mismatch(op, "query head dimension " + std::to_string(x.shape.back().size) +
@@ -236,7 +236,7 @@ private:
     // compressed latent and rotary key, read once (the up-projections are absorbed into the matmuls).
     if (op.kind == OpKind::Matmul && plan.workload().phase == Phase::Decode) {
       bool mla = m.attention.kind == AttentionKind::MLA;
-      double perToken = op.name == "qk_matmul"
+      double perToken = op.role == OpRole::Scores
                             ? (mla ? double(m.attention.kvLoraRank + rope) : double(kvHeads * headDim))
                             : (mla ? 0.0 : double(kvHeads * headDim));
       activations += double(B) * double(L) * perToken * elemBytes;
@@ -245,43 +245,66 @@ private:
     return true;
   }
 
+  /// The FFN width of \p part, per TP rank.
+  int64_t ffnWidth(OpPart part) const {
+    return part == OpPart::RoutedExperts ? expertFfn : part == OpPart::SharedExperts ? sharedFfn : ffn;
+  }
+  static llvm::StringRef ffnDim(OpPart part) {
+    return part == OpPart::RoutedExperts ? "expert_ffn" : part == OpPart::SharedExperts ? "shared_ffn" : "ffn";
+  }
+
   /// The output features of a projection, as named dimensions.
   Shape linearOutput(const Op &op) const {
     const AttentionSpec &a = m.attention;
-    return llvm::StringSwitch<Shape>(op.name)
-        .Cases("q_proj", "q_up_proj", Shape{{"heads", heads}, {"head_dim", qkDim}})
-        .Cases("k_proj", "v_proj", Shape{{"kv_heads", kvHeads}, {"head_dim", headDim}})
-        .Case("q_down_proj", Shape{{"q_lora", a.qLoraRank}})
-        .Case("kv_down_proj", Shape{{"kv_lora", a.kvLoraRank + a.ropeHeadDim}})
-        .Case("k_up_proj", Shape{{"heads", heads}, {"head_dim", headDim}})
-        .Case("v_up_proj", Shape{{"heads", heads}, {"head_dim", headDim}})
-        .Case("out_proj", Shape{{"hidden", H}})
-        .Cases("fc1", "gate_proj", "up_proj", Shape{{"ffn", ffn}})
-        .Cases("fc2", "down_proj", Shape{{"hidden", H}})
-        .Cases("expert_fc1", "expert_gate_proj", "expert_up_proj", Shape{{"expert_ffn", expertFfn}})
-        .Cases("expert_fc2", "expert_down_proj", Shape{{"hidden", H}})
-        .Cases("shared_fc1", "shared_gate_proj", "shared_up_proj", Shape{{"shared_ffn", sharedFfn}})
-        .Cases("shared_fc2", "shared_down_proj", Shape{{"hidden", H}})
-        .Case("lm_head", Shape{{"vocab", vocab}})
-        .Default(Shape{{"hidden", H}});
+    switch (op.role) {
+    case OpRole::QProj:
+    case OpRole::QUpProj:
+      return {{"heads", heads}, {"head_dim", qkDim}};
+    case OpRole::KProj:
+    case OpRole::VProj:
+      return {{"kv_heads", kvHeads}, {"head_dim", headDim}};
+    case OpRole::QDownProj:
+      return {{"q_lora", a.qLoraRank}};
+    case OpRole::KvDownProj:
+      return {{"kv_lora", a.kvLoraRank + a.ropeHeadDim}};
+    case OpRole::KUpProj:
+    case OpRole::VUpProj:
+      return {{"heads", heads}, {"head_dim", headDim}};
+    case OpRole::FfnIn:
+    case OpRole::FfnUp:
+      return {{ffnDim(op.part), ffnWidth(op.part)}};
+    case OpRole::LmHead:
+      return {{"vocab", vocab}};
+    default: // out_proj, fc2 / down_proj
+      return {{"hidden", H}};
+    }
   }
 
   /// The input features a projection's weight expects (0: whatever arrives).
   int64_t linearInput(const Op &op) const {
     const AttentionSpec &a = m.attention;
-    return llvm::StringSwitch<int64_t>(op.name)
-        .Cases("q_proj", "k_proj", "v_proj", "q_down_proj", "kv_down_proj", H)
-        .Case("q_up_proj", a.qLoraRank)
-        .Cases("k_up_proj", "v_up_proj", a.kvLoraRank)
-        .Case("out_proj", heads * headDim)
-        .Cases("fc1", "gate_proj", "up_proj", H)
-        .Cases("fc2", "down_proj", ffn)
-        .Cases("expert_fc1", "expert_gate_proj", "expert_up_proj", H)
-        .Cases("expert_fc2", "expert_down_proj", expertFfn)
-        .Cases("shared_fc1", "shared_gate_proj", "shared_up_proj", H)
-        .Cases("shared_fc2", "shared_down_proj", sharedFfn)
-        .Case("lm_head", H)
-        .Default(0);
+    switch (op.role) {
+    case OpRole::QProj:
+    case OpRole::KProj:
+    case OpRole::VProj:
+    case OpRole::QDownProj:
+    case OpRole::KvDownProj:
+    case OpRole::FfnIn:
+    case OpRole::FfnUp:
+    case OpRole::LmHead:
+      return H;
+    case OpRole::QUpProj:
+      return a.qLoraRank;
+    case OpRole::KUpProj:
+    case OpRole::VUpProj:
+      return a.kvLoraRank;
+    case OpRole::OutProj:
+      return heads * headDim;
+    case OpRole::FfnOut:
+      return ffnWidth(op.part);
+    default:
+      return 0;
+    }
   }
 
   Plan &plan;

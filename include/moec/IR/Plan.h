@@ -109,6 +109,72 @@ llvm::StringRef spell(OpKind kind);
 enum class OpClass { Compute, Communication, Routing };
 OpClass classify(OpKind kind);
 
+/// What an op does in the model, whatever its name says: passes, the cost model and the views branch on the
+/// role (and the part below); the name is a label for people. Lowering and comm-insertion set it.
+enum class OpRole {
+  Embedding,
+  FinalNorm,
+  LmHead,
+  // Attention
+  AttnNorm,
+  QProj,      ///< query projection (no query compression)
+  QDownProj,  ///< MLA: query compression
+  QNorm,      ///< MLA: norm of the compressed query
+  QUpProj,    ///< MLA: query decompression
+  KProj,
+  VProj,
+  KvDownProj, ///< MLA: KV compression (with the rotary key)
+  KvNorm,     ///< MLA: norm of the compressed KV
+  KUpProj,    ///< MLA: key decompression
+  VUpProj,    ///< MLA: value decompression
+  QRope,
+  KRope,
+  ScaleQ,
+  Scores,     ///< Q x K^T
+  Softmax,
+  AttnDropout,
+  Context,    ///< probabilities x V
+  OutProj,
+  AttnResidual,
+  // A feed-forward network: dense, routed expert or shared expert (the op's part says which)
+  FfnNorm,
+  FfnIn,      ///< fc1, or SwiGLU's gate_proj
+  FfnUp,      ///< SwiGLU's up_proj
+  FfnAct,
+  FfnOut,     ///< fc2, or SwiGLU's down_proj
+  FfnResidual,
+  // The MoE block
+  MoeNorm,
+  Gate,
+  TopK,
+  WeightedSum,
+  SharedAdd,
+  MoeResidual,
+  // Communication
+  Dispatch,
+  Combine,
+  TpAllReduce,
+  Send,
+  Recv,
+};
+
+/// Which part of the model an op belongs to: the memory budget's weight categories and the views' groups.
+enum class OpPart {
+  Embedding,
+  Attention,
+  DenseFfn,
+  MoeBlock,      ///< the MoE block's norm, weighted sum and residual
+  Router,        ///< gate and top-k
+  RoutedExperts, ///< the experts' FFN, and dispatch and combine around it
+  SharedExperts,
+  LmHead,
+  Pipeline,      ///< send/recv between stages
+};
+
+/// How a projection's weight is split over its TP group (Megatron-Core's column- and row-parallel linears).
+enum class ParallelSplit { None, Replicated, Column, Row };
+llvm::StringRef spell(ParallelSplit split);
+
 /// Where an op runs inside its stage. `Rank` ops run on every rank of the stage on that rank's own micro-batch;
 /// `Expert` ops run once for each expert slot a rank holds, on the tokens routed to it.
 enum class OpSite { Rank, Expert };
@@ -126,7 +192,9 @@ struct CommInfo {
 struct Op {
   unsigned id;
   OpKind kind;
-  std::string name; ///< `q_proj`, `expert_fc1`, ...
+  OpRole role;
+  OpPart part;
+  std::string name; ///< `q_proj`, `expert_fc1`, ...: a label for people; nothing branches on it
   OpSite site = OpSite::Rank;
   llvm::SmallVector<unsigned, 3> inputs;
   llvm::SmallVector<unsigned, 1> outputs;
@@ -135,12 +203,24 @@ struct Op {
   double weightBytes = 0; ///< of which weights, per rank
   std::optional<CommInfo> comm;
   llvm::SMLoc loc; ///< The declaration this op comes from.
-  std::string detail; ///< For activations: the function; for Linear: "column" or "row" parallel.
+  ParallelSplit split = ParallelSplit::None; ///< For Linear: how its weight is split over the TP group.
+  std::optional<Activation> activation;      ///< For Activation: the function.
   double seconds = 0; ///< Time on the busiest rank, from the cost model (all instances of an expert op).
+};
+
+/// What a program computes.
+enum class ProgramKind { Dense, MoE, Embedding, LmHead, Boundary };
+
+/// Who an op is: its kind, its role and the part of the model it belongs to.
+struct OpTag {
+  OpKind kind;
+  OpRole role;
+  OpPart part;
 };
 
 /// The ops of one layer kind, in a topological order, with their tensors.
 struct Program {
+  ProgramKind kind = ProgramKind::Dense;
   std::string name;
   std::vector<Op> ops;
   std::vector<Tensor> tensors;
@@ -148,17 +228,18 @@ struct Program {
   unsigned output = 0; ///< Tensor id of its output.
 
   Tensor &addTensor(std::string name, unsigned producer);
-  Op &addOp(OpKind kind, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
+  Op &addOp(OpTag tag, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
             OpSite site = OpSite::Rank);
   /// Add an op with one output tensor named after the op; returns the output's id.
-  unsigned add(OpKind kind, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
+  unsigned add(OpTag tag, std::string name, llvm::ArrayRef<unsigned> inputs, llvm::SMLoc loc,
                OpSite site = OpSite::Rank);
-  const Op *findOp(llvm::StringRef name) const;
+  /// The first op of \p role, or null.
+  const Op *findOp(OpRole role) const;
   /// Insert an op that reads \p inputs (the first is the tensor it intercepts) and produces one new tensor;
   /// the consumers of the intercepted tensor for which \p redirect holds read the new tensor instead. The op is
   /// placed right after the last producer of its inputs, so the op list stays in topological order; op ids are
   /// renumbered to their positions. Returns the new tensor's id.
-  unsigned insertOp(OpKind kind, std::string name, OpSite site, llvm::SMLoc loc, llvm::ArrayRef<unsigned> inputs,
+  unsigned insertOp(OpTag tag, std::string name, OpSite site, llvm::SMLoc loc, llvm::ArrayRef<unsigned> inputs,
                     llvm::function_ref<bool(const Op &)> redirect);
 };
 

@@ -14,7 +14,7 @@
 #ifndef MOEC_BENCH_EPLB_H
 #define MOEC_BENCH_EPLB_H
 
-#include "moec/Transforms/Balance.h"
+#include "moec/Balance/Balance.h"
 
 #include <algorithm>
 #include <numeric>

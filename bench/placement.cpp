@@ -21,7 +21,7 @@
 #include "Eplb.h"
 #include "Routing.h"
 
-#include "moec/Transforms/Balance.h"
+#include "moec/Balance/Balance.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"

@@ -1,5 +1,5 @@
 //===- BalanceTest.cpp - Invariants of load-aware placement on random loads ===//
-#include "moec/Transforms/Balance.h"
+#include "moec/Balance/Balance.h"
 
 #include "gtest/gtest.h"
 

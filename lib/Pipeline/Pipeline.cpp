@@ -3,6 +3,7 @@
 #include "moec/Frontend/Frontend.h"
 #include "moec/Support/OutputFile.h"
 #include "moec/Target/Report.h"
+#include "moec/Transforms/PlacementInputs.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -66,8 +67,15 @@ Compilation moec::compileDeploy(const DeploySpec &deploy, const PipelineOptions 
     pm.enablePrintIRAfterAll(*options.printIRAfterAll, diags.getSourceMgr());
   if (options.timing)
     pm.enableTiming();
+  // The files the placement reads come first: no pass does I/O.
+  std::optional<PlacementInputs> inputs = readPlacementInputs(deploy, diags);
+  if (!inputs) {
+    result.outcome = Outcome::input();
+    return result;
+  }
   auto start = std::chrono::steady_clock::now();
   std::unique_ptr<ir::Plan> plan = ir::lowerToPlan(deploy);
+  plan->placementInputs = std::make_shared<const PlacementInputs>(std::move(*inputs));
   if (options.timing)
     result.timings.push_back(
         {"lower", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), peakRss()});

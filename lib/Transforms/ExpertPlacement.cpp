@@ -16,14 +16,16 @@
 //                        reaches few nodes; without: consecutive experts on consecutive nodes, so that a token's
 //                        experts spread evenly; extra replicas on the node after their primary's. Inside a node,
 //                        positions are used in turn.
-//        explicit        read from `placement_file` (CSV `layer,expert,replica,rank`, as -emit=placement writes).
+//        explicit        the table of `placement_file` (CSV `layer,expert,replica,rank`, as -emit=placement writes),
+//                        read and checked before the pipeline (PlacementInputs.cpp).
 //   4. Layers: the first three policies give every MoE layer the same table.
-// Load-aware placement (measured loads, `expert_load`) plugs in as one more policy that fills the same table.
+// Load-aware placement (measured loads, `expert_load`, read before the pipeline) plugs in as one more policy that
+// fills the same table.
 //
 //===----------------------------------------------------------------------===//
-#include "moec/Support/Csv.h"
-#include "moec/Transforms/Balance.h"
+#include "moec/Balance/Balance.h"
 #include "moec/Transforms/Pass.h"
+#include "moec/Transforms/PlacementInputs.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Parallel.h"
@@ -119,27 +121,6 @@ private:
   std::vector<llvm::SmallVector<int32_t, 2>> replicas;
 };
 
-/// The `layer` and `expert` fields that start a row of a load or placement file: a MoE layer of the model and an
-/// expert it has. Reports what is wrong at the field.
-std::optional<std::pair<int64_t, int64_t>> layerAndExpert(const CsvRow &row, const ModelSpec &m, DiagEngine &diags) {
-  std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
-  std::optional<int64_t> expert = parseCount(row.fields[1], "expert", diags);
-  if (!layer || !expert)
-    return std::nullopt;
-  if (*layer >= m.layers || !m.isMoeLayer(*layer)) {
-    diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" + m.name +
-                                       "' (MoE layers are " + std::to_string(m.denseLayers) + ".." +
-                                       std::to_string(m.layers - 1) + ")");
-    return std::nullopt;
-  }
-  if (*expert >= m.moe.experts) {
-    diags.error(row.fields[1].loc, "expert " + std::to_string(*expert) + " does not exist; model '" + m.name +
-                                       "' has " + std::to_string(m.moe.experts) + " experts");
-    return std::nullopt;
-  }
-  return std::pair{*layer, *expert};
-}
-
 class ExpertPlacementPass : public Pass {
 public:
   llvm::StringRef getName() const override { return "expert-placement"; }
@@ -166,10 +147,19 @@ public:
         moeLayers.push_back(l);
 
     if (s.placement == PlacementPolicy::Explicit || s.placement == PlacementPolicy::Balanced) {
-      llvm::LogicalResult read = s.placement == PlacementPolicy::Explicit ? readExplicit(plan, moeLayers, diags)
-                                                                          : balanced(plan, moeLayers, diags);
-      if (llvm::failed(read))
+      // The files were read before the pipeline (readPlacementInputs): the pass does no I/O.
+      if (!plan.placementInputs) {
+        diags.error(s.locOf("placement"), "placement = " + spell(s.placement).str() +
+                                              " needs its input files, which were not read before the pipeline");
         return llvm::failure();
+      }
+      if (s.placement == PlacementPolicy::Explicit) {
+        for (int64_t l : moeLayers)
+          plan.placement.layers.push_back({l, plan.placementInputs->explicitTable.at(l), {}});
+        plan.placement.explanation = "read from '" + s.placementFile + "'";
+      } else if (llvm::failed(balanced(plan, moeLayers, diags))) {
+        return llvm::failure();
+      }
       plan.placed = true;
       return llvm::success();
     }
@@ -276,124 +266,12 @@ private:
     return out;
   }
 
-  /// `expert_load`: `layer,expert,tokens`, every expert of every MoE layer once.
-  std::optional<std::map<int64_t, std::vector<double>>> readLoads(Plan &plan, llvm::ArrayRef<int64_t> moeLayers,
-                                                                   DiagEngine &diags) {
-    const StrategySpec &s = plan.strategy();
-    const ModelSpec &m = plan.model();
-    static const llvm::StringRef header[] = {"layer", "expert", "tokens"};
-    std::optional<CsvFile> file =
-        readCsv(s.expertLoad, plan.deploy->sourcePath, header, s.locOf("expert_load"), diags);
-    if (!file)
-      return std::nullopt;
-    int64_t experts = m.moe.experts;
-    std::map<int64_t, std::vector<double>> loads;
-    std::map<std::pair<int64_t, int64_t>, llvm::SMLoc> seen;
-    for (int64_t l : moeLayers)
-      loads[l].assign(experts, -1.0);
-    bool ok = !file->malformedRows;
-    for (const CsvRow &row : file->rows) {
-      std::optional<std::pair<int64_t, int64_t>> at = layerAndExpert(row, m, diags);
-      std::optional<int64_t> tokens = parseCount(row.fields[2], "tokens", diags);
-      if (!at || !tokens) {
-        ok = false;
-        continue;
-      }
-      auto [layer, expert] = *at;
-      auto it = loads.find(layer);
-      auto [first, inserted] = seen.try_emplace({layer, expert}, row.loc);
-      if (!inserted) {
-        diags.error(row.loc, "the load of expert " + std::to_string(expert) + " in layer " +
-                                 std::to_string(layer) + " is given twice");
-        diags.note(first->second, "first given here");
-        ok = false;
-        continue;
-      }
-      it->second[expert] = double(*tokens);
-    }
-    bool rowsOk = ok;
-    for (const auto &[layer, load] : loads) {
-      if (!rowsOk)
-        break; // the rows were wrong; what is missing follows from them
-      int64_t missing = std::count(load.begin(), load.end(), -1.0);
-      if (missing == experts) {
-        diags.error(file->loc, "'" + s.expertLoad + "' has no loads for MoE layer " + std::to_string(layer));
-        ok = false;
-      } else if (missing > 0) {
-        int64_t first = std::find(load.begin(), load.end(), -1.0) - load.begin();
-        diags.error(file->loc, "'" + s.expertLoad + "' misses " + std::to_string(missing) + " expert(s) of layer " +
-                                   std::to_string(layer) + ", the first expert " + std::to_string(first));
-        ok = false;
-      }
-    }
-    if (!ok)
-      return std::nullopt;
-    return loads;
-  }
-
-  /// `expert_routes`: `layer,token,experts`, each token's top_k distinct experts separated by spaces.
-  std::optional<std::map<int64_t, std::vector<llvm::SmallVector<int32_t, 8>>>>
-  readRoutes(Plan &plan, DiagEngine &diags) {
-    const StrategySpec &s = plan.strategy();
-    const ModelSpec &m = plan.model();
-    static const llvm::StringRef header[] = {"layer", "token", "experts"};
-    std::optional<CsvFile> file =
-        readCsv(s.expertRoutes, plan.deploy->sourcePath, header, s.locOf("expert_routes"), diags);
-    if (!file)
-      return std::nullopt;
-    std::map<int64_t, std::vector<llvm::SmallVector<int32_t, 8>>> routes;
-    bool ok = !file->malformedRows;
-    for (const CsvRow &row : file->rows) {
-      std::optional<int64_t> layer = parseCount(row.fields[0], "layer", diags);
-      std::optional<int64_t> token = parseCount(row.fields[1], "token", diags);
-      if (!layer || !token) {
-        ok = false;
-        continue;
-      }
-      if (!m.isMoeLayer(*layer) || *layer >= m.layers) {
-        diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" +
-                                           m.name + "'");
-        ok = false;
-        continue;
-      }
-      llvm::SmallVector<llvm::StringRef, 8> ids;
-      row.fields[2].text.split(ids, ' ', -1, /*KeepEmpty=*/false);
-      llvm::SmallVector<int32_t, 8> experts;
-      for (llvm::StringRef id : ids) {
-        int64_t e;
-        if (id.getAsInteger(10, e) || e < 0 || e >= m.moe.experts || llvm::is_contained(experts, int32_t(e))) {
-          diags.error(row.fields[2].loc, "'" + row.fields[2].text.str() + "' must be " +
-                                             std::to_string(m.moe.topK) + " distinct expert ids below " +
-                                             std::to_string(m.moe.experts) + ", separated by spaces");
-          ok = false;
-          experts.clear();
-          break;
-        }
-        experts.push_back(int32_t(e));
-      }
-      if (experts.empty())
-        continue;
-      if (int64_t(experts.size()) != m.moe.topK) {
-        diags.error(row.fields[2].loc, "a token routes to top_k = " + std::to_string(m.moe.topK) +
-                                           " experts, but this row lists " + std::to_string(experts.size()));
-        ok = false;
-        continue;
-      }
-      routes[*layer].push_back(experts);
-    }
-    if (!ok)
-      return std::nullopt;
-    return routes;
-  }
-
   llvm::LogicalResult balanced(Plan &plan, llvm::ArrayRef<int64_t> moeLayers, DiagEngine &diags) {
     const StrategySpec &s = plan.strategy();
-    std::optional<std::map<int64_t, std::vector<double>>> loads = readLoads(plan, moeLayers, diags);
-    std::optional<std::map<int64_t, std::vector<llvm::SmallVector<int32_t, 8>>>> routes;
-    if (!s.expertRoutes.empty())
-      routes = readRoutes(plan, diags);
-    if (!loads || (!s.expertRoutes.empty() && !routes))
-      return llvm::failure();
+    const PlacementInputs &inputs = *plan.placementInputs;
+    const std::map<int64_t, std::vector<double>> *loads = &inputs.loads;
+    const std::map<int64_t, std::vector<llvm::SmallVector<int32_t, 8>>> *routes =
+        s.expertRoutes.empty() ? nullptr : &inputs.routes;
     int64_t slots = plan.model().moe.experts + s.redundantExperts;
     const ProcessGroup &group = plan.group(GroupKind::EP, 0);
     // Each position's node, numbered 0.. in order of appearance within the EP group.
@@ -497,91 +375,6 @@ private:
     return llvm::success();
   }
 
-  llvm::LogicalResult readExplicit(Plan &plan, llvm::ArrayRef<int64_t> moeLayers, DiagEngine &diags) {
-    const StrategySpec &s = plan.strategy();
-    const ModelSpec &m = plan.model();
-    static const llvm::StringRef header[] = {"layer", "expert", "replica", "rank"};
-    std::optional<CsvFile> file =
-        readCsv(s.placementFile, plan.deploy->sourcePath, header, s.locOf("placement_file"), diags);
-    if (!file)
-      return llvm::failure();
-    int64_t experts = m.moe.experts, ep = s.ep, slots = experts + s.redundantExperts;
-    std::map<int64_t, std::vector<std::map<int64_t, std::pair<int32_t, llvm::SMLoc>>>> layers;
-    for (int64_t l : moeLayers)
-      layers[l].resize(experts);
-    bool ok = !file->malformedRows;
-    for (const CsvRow &row : file->rows) {
-      std::optional<std::pair<int64_t, int64_t>> at = layerAndExpert(row, m, diags);
-      std::optional<int64_t> replica = parseCount(row.fields[2], "replica", diags);
-      std::optional<int64_t> rank = parseCount(row.fields[3], "rank", diags);
-      if (!at || !replica || !rank) {
-        ok = false;
-        continue;
-      }
-      auto [layer, expert] = *at;
-      auto it = layers.find(layer);
-      if (*rank >= ep) {
-        diags.error(row.fields[3].loc, "rank " + std::to_string(*rank) + " is outside the EP group (0.." +
-                                           std::to_string(ep - 1) + ")");
-        ok = false;
-        continue;
-      }
-      auto [slot, inserted] =
-          it->second[expert].try_emplace(*replica, std::pair{int32_t(*rank), row.loc});
-      if (!inserted) {
-        diags.error(row.loc, "replica " + std::to_string(*replica) + " of expert " + std::to_string(expert) +
-                                 " in layer " + std::to_string(layer) + " is placed twice");
-        diags.note(slot->second.second, "first placed here");
-        ok = false;
-      }
-    }
-    if (!ok)
-      return llvm::failure();
-
-    // Every expert needs replicas 0..n-1, and the layer as many slots as the strategy declares; the verifier
-    // checks the rest (one replica per GPU, slot limits) after the pass.
-    for (auto &[layer, table] : layers) {
-      LayerPlacement lp{layer, {}, {}};
-      int64_t count = 0;
-      for (int64_t e = 0; e < experts; ++e) {
-        const auto &reps = table[e];
-        if (reps.empty()) {
-          diags.error(file->loc, "layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
-                                     " has no replica in '" + s.placementFile + "'");
-          ok = false;
-          continue;
-        }
-        llvm::SmallVector<int32_t, 2> positions;
-        int64_t expected = 0;
-        for (const auto &[replica, where] : reps) {
-          if (replica != expected) {
-            diags.error(where.second, "layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
-                                          " has replica " + std::to_string(replica) + " but no replica " +
-                                          std::to_string(expected));
-            ok = false;
-            break;
-          }
-          positions.push_back(where.first);
-          ++expected;
-        }
-        count += int64_t(reps.size());
-        lp.replicas.push_back(std::move(positions));
-      }
-      if (ok && count != slots) {
-        diags.error(file->loc, "layer " + std::to_string(layer) + " places " + std::to_string(count) +
-                                   " replicas, but the strategy has " + std::to_string(experts) + " experts + " +
-                                   std::to_string(s.redundantExperts) + " redundant = " + std::to_string(slots) +
-                                   " slots");
-        diags.note(s.locOf("placement_file"), "placement file named here");
-        ok = false;
-      }
-      plan.placement.layers.push_back(std::move(lp));
-      if (diags.getNumErrors() > 50)
-        break;
-    }
-    plan.placement.explanation = "read from '" + s.placementFile + "'";
-    return llvm::success(ok);
-  }
 };
 
 } // namespace

@@ -25,9 +25,14 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace moec {
+struct PlacementInputs;
+}
 
 namespace moec::ir {
 
@@ -348,6 +353,8 @@ struct Plan {
   std::vector<LayerTraffic> traffic;
   std::optional<CostResult> cost;
   std::optional<MemoryResult> memory;
+  /// The files the placement reads, read before the pipeline (moec/Transforms/PlacementInputs.h).
+  std::shared_ptr<const PlacementInputs> placementInputs;
 
   // What the pipeline has done so far; the verifier checks the invariants that hold at each point.
   bool placed = false;

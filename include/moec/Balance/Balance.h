@@ -1,13 +1,13 @@
 //===- Balance.h - Load-aware expert placement ------------------*- C++ -*-===//
 //
-// The algorithm behind `placement = balanced`, usable alone (by the placement pass, the unit tests and
-// bench/placement): choose how many replicas each expert gets and which GPU of the EP group holds each replica, so
+// The algorithm behind `placement = balanced`, a library of its own that knows nothing of the IR (used by the
+// placement pass, the unit tests and bench/placement): choose how many replicas each expert gets and which GPU of the EP group holds each replica, so
 // that the busiest GPU's load (each replica carrying tokens / replicas of its expert) is as low as possible, with at
 // most ceil(slots / gpus) slots per GPU and never two replicas of one expert on one GPU.
 //
 //===----------------------------------------------------------------------===//
-#ifndef MOEC_TRANSFORMS_BALANCE_H
-#define MOEC_TRANSFORMS_BALANCE_H
+#ifndef MOEC_BALANCE_BALANCE_H
+#define MOEC_BALANCE_BALANCE_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -75,4 +75,4 @@ double remoteNodesPerToken(llvm::ArrayRef<llvm::SmallVector<int32_t, 8>> routes,
 
 } // namespace moec
 
-#endif // MOEC_TRANSFORMS_BALANCE_H
+#endif // MOEC_BALANCE_BALANCE_H

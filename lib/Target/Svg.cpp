@@ -4,7 +4,7 @@
 // was built without it, -emit=svg says how to get it.
 //
 //===----------------------------------------------------------------------===//
-#include "moec/Target/Dot.h"
+#include "moec/Target/DotGraph.h"
 
 #ifdef MOEC_HAVE_GRAPHVIZ
 #include <graphviz/cgraph.h>

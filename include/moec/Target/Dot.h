@@ -10,6 +10,7 @@
 #define MOEC_TARGET_DOT_H
 
 #include "moec/IR/Plan.h"
+#include "moec/Target/DotGraph.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -30,44 +31,14 @@ struct ViewOptions {
 
 /// Views larger than this many nodes are refused: Graphviz's dot stops laying them out in reasonable time.
 constexpr size_t kMaxViewNodes = 20000;
-/// Above this many nodes, the layout attributes that keep dot fast are set.
-constexpr size_t kFastLayoutNodes = 2000;
-
-struct DotNode {
-  std::string id;
-  std::string label;
-  std::string shape;                ///< box, ellipse, parallelogram
-  std::vector<std::string> cluster; ///< cluster ids, outermost first
-};
-
-struct DotEdge {
-  std::string from, to;
-  bool dashed = false;
-};
-
-struct DotGraph {
-  std::string name;
-  std::string label;
-  std::string rankdir = "TB"; ///< LR for views that are wide rather than deep
-  std::vector<DotNode> nodes;
-  std::vector<DotEdge> edges;
-  std::map<std::string, std::string> clusterLabels;
-};
 
 /// Build a view. False with \p error set when the options do not fit the plan (a layer it does not have, a view
 /// too large to draw).
 bool buildView(const ir::Plan &plan, const ViewOptions &options, DotGraph &graph, std::string &error);
 
-/// Write \p graph in DOT: clusters nested as their ids say, nodes first, then edges, every label quoted and
-/// escaped by one helper.
-void writeDot(const DotGraph &graph, llvm::raw_ostream &os);
-
 /// The file name -view=all gives a view: system_overview, detailed_attention, detailed_expert_mlp,
 /// token_routing, complete_layer<N>_dp<R>; plus \p extension.
 std::string viewFileName(const ir::Plan &plan, const ViewOptions &options, llvm::StringRef extension);
-
-/// Lay out \p dot with Graphviz's dot engine and render SVG. False with \p error on failure.
-bool renderSvg(const std::string &dot, std::string &svg, std::string &error);
 
 } // namespace moec
 

@@ -1,8 +1,8 @@
-//===- Dot.cpp - Graphviz views of a plan ---------------------------------===//
+//===- Views.cpp - The five Graphviz views of a plan ----------------------===//
 //
 // Each view unrolls the part of the SPMD plan it shows onto concrete GPUs: an op of a program becomes one node per
 // GPU that runs it (per expert slot for expert ops), with the shapes of its tensors. Edges follow the program's
-// tensors; an edge into or out of a communication op is dashed.
+// tensors; an edge into or out of a communication op is dashed. The views build a DotGraph; DotWriter.cpp writes it.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Target/Dot.h"
@@ -408,71 +408,10 @@ private:
   std::set<std::string> seen;
 };
 
-/// The one place labels and ids are quoted: `"` and `\` escaped, the `\n` line breaks kept.
-std::string quote(llvm::StringRef text) {
-  std::string out = "\"";
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '\\' && i + 1 < text.size() && text[i + 1] == 'n') {
-      out += "\\n";
-      ++i;
-    } else if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-struct ClusterTree {
-  std::vector<std::string> order; ///< child cluster ids, in first-seen order
-  std::map<std::string, ClusterTree> children;
-  std::vector<const DotNode *> nodes;
-};
-
-void writeCluster(const DotGraph &g, const ClusterTree &tree, unsigned depth, llvm::raw_ostream &os) {
-  std::string indent(2 * depth, ' ');
-  for (const DotNode *n : tree.nodes)
-    os << indent << quote(n->id) << " [label=" << quote(n->label) << ", shape=" << n->shape << "];\n";
-  for (const std::string &id : tree.order) {
-    os << indent << "subgraph " << quote("cluster_" + id) << " {\n";
-    auto label = g.clusterLabels.find(id);
-    os << indent << "  label=" << quote(label == g.clusterLabels.end() ? id : label->second) << ";\n";
-    writeCluster(g, tree.children.at(id), depth + 1, os);
-    os << indent << "}\n";
-  }
-}
-
 } // namespace
 
 bool moec::buildView(const Plan &plan, const ViewOptions &options, DotGraph &graph, std::string &error) {
   return ViewBuilder(plan, options, graph).build(error);
-}
-
-void moec::writeDot(const DotGraph &g, llvm::raw_ostream &os) {
-  os << "digraph " << quote(g.name) << " {\n";
-  os << "  label=" << quote(g.label) << ";\n  labelloc=t;\n  rankdir=" << g.rankdir << ";\n";
-  os << "  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n";
-  if (g.nodes.size() > kFastLayoutNodes)
-    os << "  nslimit=0.02;\n  nslimit1=0.02;\n  mclimit=0.1;\n  splines=line;\n";
-  ClusterTree root;
-  for (const DotNode &n : g.nodes) {
-    ClusterTree *t = &root;
-    for (const std::string &c : n.cluster) {
-      if (!t->children.count(c))
-        t->order.push_back(c);
-      t = &t->children[c];
-    }
-    t->nodes.push_back(&n);
-  }
-  writeCluster(g, root, 1, os);
-  for (const DotEdge &e : g.edges)
-    os << "  " << quote(e.from) << " -> " << quote(e.to) << (e.dashed ? " [style=dashed]" : "") << ";\n";
-  os << "}\n";
 }
 
 std::string moec::viewFileName(const Plan &plan, const ViewOptions &options, llvm::StringRef extension) {

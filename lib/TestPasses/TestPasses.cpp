@@ -41,6 +41,17 @@ std::unique_ptr<Pass> createTestBreakShapePass() {
   });
 }
 
+std::unique_ptr<Pass> createTestBreakOpShapePass() {
+  return make("test-break-op-shape", [](Plan &plan) {
+    Program &p = plan.moe.ops.empty() ? plan.dense : plan.moe;
+    for (Op &op : p.ops)
+      if (op.kind == OpKind::Linear) {
+        p.tensors[op.outputs.front()].shape.back().size *= 2; // twice the features its weight makes
+        return;
+      }
+  });
+}
+
 std::unique_ptr<Pass> createTestBreakOrderPass() {
   return make("test-break-order", [](Plan &plan) {
     Program &p = plan.moe.ops.empty() ? plan.dense : plan.moe;
@@ -89,6 +100,8 @@ std::unique_ptr<Pass> createTestBreakDevicePass() {
 void moec::registerTestPasses() {
   static const bool registered = [] {
     registerPass({"test-break-shape", "(test) give one tensor a wrong shape", createTestBreakShapePass, true});
+    registerPass({"test-break-op-shape", "(test) double the output features of the first projection",
+                  createTestBreakOpShapePass, true});
     registerPass({"test-break-order", "(test) make an op read a tensor produced after it", createTestBreakOrderPass,
                   true});
     registerPass({"test-drop-comm", "(test) remove the combine op, leaving a cross-device edge",

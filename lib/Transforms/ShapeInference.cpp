@@ -41,7 +41,7 @@ int64_t rows(const Tensor &t) {
 
 class ShapeInference {
 public:
-  ShapeInference(Plan &plan, DiagEngine &diags) : plan(plan), diags(diags), m(plan.model()) {
+  ShapeInference(const Plan &plan, DiagEngine &diags) : plan(plan), diags(diags), m(plan.model()) {
     const StrategySpec &s = plan.strategy();
     const WorkloadSpec &w = plan.workload();
     const AttentionSpec &a = m.attention;
@@ -69,14 +69,13 @@ public:
     dtype = m.precision;
   }
 
-  bool run() {
+  bool run(Plan &target) {
     bool ok = true;
-    for (Program *p : plan.programs())
+    for (Program *p : target.programs())
       ok &= runProgram(*p);
     return ok;
   }
 
-private:
   bool runProgram(Program &p) {
     for (Tensor &t : p.tensors) {
       t.shape.clear();
@@ -307,7 +306,7 @@ private:
     }
   }
 
-  Plan &plan;
+  const Plan &plan;
   DiagEngine &diags;
   const ModelSpec &m;
   int64_t tp, B, S, L, H, heads, kvHeads, headDim, rope, qkDim, ffn, expertFfn, sharedFfn, experts, topK;
@@ -324,10 +323,20 @@ public:
 } // namespace
 
 llvm::LogicalResult moec::inferShapes(Plan &plan, DiagEngine &diags) {
-  if (!ShapeInference(plan, diags).run())
+  if (!ShapeInference(plan, diags).run(plan))
     return llvm::failure();
   plan.shaped = true;
   return llvm::success();
+}
+
+std::optional<Program> moec::reinferShapes(const Plan &plan, const Program &program, llvm::SourceMgr &srcMgr) {
+  std::string ignored;
+  llvm::raw_string_ostream os(ignored);
+  DiagEngine quiet(srcMgr, os); // the verifier reports what differs, in its own words
+  Program copy = program;
+  if (!ShapeInference(plan, quiet).runProgram(copy))
+    return std::nullopt;
+  return copy;
 }
 
 std::unique_ptr<Pass> moec::createShapeInferencePass() { return std::make_unique<ShapeInferencePass>(); }

@@ -7,10 +7,16 @@
 
 #include "llvm/Support/LogicalResult.h"
 
+#include <optional>
+
 namespace moec {
 /// (Re)compute every tensor's shape and every op's FLOPs and bytes (the shape-inference pass). Passes that insert
 /// ops call it to shape what they added.
 llvm::LogicalResult inferShapes(ir::Plan &plan, DiagEngine &diags);
+
+/// \p program with every shape inferred again from its ops and its input, for the verifier to compare; nullopt
+/// when inference fails on it.
+std::optional<ir::Program> reinferShapes(const ir::Plan &plan, const ir::Program &program, llvm::SourceMgr &srcMgr);
 
 /// Report that \p pass needs \p flag (what an earlier pass provides) when it is not set.
 inline bool requirePass(bool flag, llvm::StringRef pass, llvm::StringRef needed, DiagEngine &diags) {

@@ -8,7 +8,9 @@
 //                 acyclic.
 //   Placed:       every expert of every MoE layer has 1 + its redundant replicas, on distinct positions of its EP
 //                 group, with as many slots in all as the strategy declares and at most experts_per_gpu per GPU.
-//   Shaped:       every tensor that an op reads has a shape, and the shapes of a residual add agree.
+//   Shaped:       every tensor that an op reads has a shape; every op's output has the shape that its inputs and
+//                 the model give it (shape inference run again on a copy of the program, compared op by op);
+//                 and the shapes of a residual add agree.
 //   Communicated: every edge between an op on a rank's own tokens and an op on routed expert tokens passes through
 //                 dispatch or combine, every partial sum is read only by an all-reduce, and with pp > 1 the
 //                 stages are joined by send/recv.
@@ -16,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Transforms/Pass.h"
+#include "Shapes.h"
 
 using namespace moec;
 using namespace moec::ir;
@@ -85,6 +88,37 @@ private:
       if (plan.communicated)
         checkEdges(p, op);
     }
+    if (ok && plan.shaped)
+      checkShapes(p);
+  }
+
+  static std::string dims(const Tensor &t) {
+    std::string out = "[";
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      out += (i ? ", " : "") + std::to_string(t.shape[i].size);
+    return out + "]";
+  }
+
+  /// Every op's output against what its inputs give it, in program order: the first op that differs is reported.
+  void checkShapes(const Program &p) {
+    std::optional<Program> expected = reinferShapes(plan, p, diags.getSourceMgr());
+    if (!expected) {
+      fail(p.ops.empty() ? plan.model().loc : p.ops.front().loc,
+           "the shapes of program '" + p.name + "' are not consistent with its ops");
+      return;
+    }
+    for (const Op &op : p.ops)
+      for (unsigned o : op.outputs) {
+        const Tensor &have = p.tensors[o], &want = expected->tensors[o];
+        bool same = have.shape.size() == want.shape.size();
+        for (size_t i = 0; same && i < have.shape.size(); ++i)
+          same = have.shape[i].size == want.shape[i].size && have.shape[i].name == want.shape[i].name;
+        if (!same) {
+          fail(op.loc, "'" + op.name + "' produces '" + have.name + "' of shape " + dims(have) +
+                           ", but its inputs give " + dims(want));
+          return;
+        }
+      }
   }
 
   void checkEdges(const Program &p, const Op &op) {

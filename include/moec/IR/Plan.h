@@ -6,8 +6,8 @@
 // The IR is in SPMD form: ranks that run the same program share it. There is one program per layer kind (dense,
 // MoE), shared by every layer of that kind on every rank; the embedding and the LM head, when the model has a
 // vocabulary, are programs of the first and last pipeline stage. What differs between MoE layers (which expert
-// lives where, and so the traffic of dispatch and combine) is kept per layer beside the programs. The
-// per-device form is produced on demand by `unroll` (Unroll.h), for the views that need it.
+// lives where, and so the traffic of dispatch and combine) is kept per layer beside the programs. The views
+// unroll the part they show onto concrete GPUs themselves (lib/Target/Views.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MOEC_IR_PLAN_H

@@ -1,6 +1,6 @@
 //===- Sema.h - Semantic analysis of moec modules ---------------*- C++ -*-===//
 //
-// Sema checks the parsed modules of one compilation and produces the typed spec (Spec.h):
+// Sema checks the parsed modules of one compilation and produces the typed deployment (moec/Deploy/Deploy.h):
 //   1. collect the definitions of every module (unknown block kinds, missing names, duplicates);
 //   2. check each block against its schema (unknown and duplicate keys, missing required keys) and evaluate its
 //      keys (units, dimensions, types, ranges, references between keys, cycles);

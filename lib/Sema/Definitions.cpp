@@ -1,0 +1,356 @@
+//===- Definitions.cpp - Each kind of definition, from its checked keys --------- -===//
+//
+// gpu, model (with its attention, mlp and moe blocks), cluster, strategy and workload: the keys a BlockChecker
+// checked become the typed structs of moec/Deploy/Deploy.h, and the checks that span keys of one definition run.
+//
+//===----------------------------------------------------------------------===//
+#include "SemaImpl.h"
+#include "moec/Deploy/Parallel.h"
+
+using namespace moec;
+using namespace moec::sema;
+
+void Sema::buildGpu(const Block &block, const BlockDesc &desc) {
+  BlockChecker c = check(block, desc);
+  auto gpu = std::make_unique<GpuSpec>();
+  c.locate(*gpu);
+  gpu->name = block.getName().str();
+  gpu->memory = c.getReal("memory", 0);
+  gpu->compute = c.getReal("compute", 0);
+  gpu->memBandwidth = c.getReal("mem_bandwidth", 0);
+  gpu->launchOverhead = c.getReal("launch_overhead", 2e-6);
+  gpu->reservedMemory = c.getReal("reserved_memory", 512.0 * 1024 * 1024);
+  c.evaluateAll();
+  valid[block.getName().str() + "@gpu"] = c.isOk();
+  gpus[block.getName()] = gpu.get();
+  spec.gpus.push_back(std::move(gpu));
+}
+
+void Sema::buildModel(const Block &block, const BlockDesc &desc) {
+  BlockChecker c = check(block, desc);
+  auto model = std::make_unique<ModelSpec>();
+  c.locate(*model);
+  model->name = block.getName().str();
+  model->layers = c.getInt("layers", 1);
+  model->denseLayers = c.getInt("dense_layers", 0);
+  model->hidden = c.getInt("hidden", 1);
+  model->vocab = c.getInt("vocab", 0);
+  model->precision = c.getEnum("precision", Precision::BF16);
+  model->dropout = c.getReal("dropout", 0);
+  c.evaluateAll();
+  bool ok = c.isOk();
+
+  if (c.valid("dense_layers") && c.valid("layers") && model->denseLayers > model->layers) {
+    diags.error(c.locOf("dense_layers"), "dense_layers = " + std::to_string(model->denseLayers) +
+                                             " is more than the model's " + std::to_string(model->layers) +
+                                             " layers");
+    ok = false;
+  }
+
+  // attention
+  if (const Block *sub = c.subBlock("attention")) {
+    BlockChecker a = check(*sub, *findNestedBlock(desc, "attention"));
+    AttentionSpec &att = model->attention;
+    a.locate(att);
+    att.kind = a.getEnum("kind", AttentionKind::MHA);
+    att.heads = a.getInt("heads", 1);
+    att.headDim = a.getInt("head_dim", 1);
+    att.kvHeads = a.getInt("kv_heads", att.heads);
+    att.qLoraRank = a.getInt("q_lora_rank", 0);
+    att.kvLoraRank = a.getInt("kv_lora_rank", 0);
+    att.ropeHeadDim = a.getInt("rope_head_dim", 0);
+    a.evaluateAll();
+    ok &= a.isOk();
+    if (a.isOk())
+      ok &= checkAttention(a, att);
+  } else {
+    diags.error(block.getNameLoc(), "model " + quoted(block.getName()) + " has no 'attention' block");
+    ok = false;
+  }
+
+  if (const Block *sub = c.subBlock("mlp")) {
+    BlockChecker m = check(*sub, *findNestedBlock(desc, "mlp"));
+    MlpSpec mlp;
+    m.locate(mlp);
+    mlp.hidden = m.getInt("hidden", 1);
+    mlp.activation = m.getEnum("activation", Activation::Gelu);
+    m.evaluateAll();
+    ok &= m.isOk();
+    model->mlp = mlp;
+  } else if (model->denseLayers > 0) {
+    diags.error(c.locOf("dense_layers"), "model " + quoted(block.getName()) + " has " +
+                                             std::to_string(model->denseLayers) +
+                                             (model->denseLayers == 1 ? " dense layer" : " dense layers") +
+                                             " but no 'mlp' block to define their FFN");
+    ok = false;
+  }
+
+  if (const Block *sub = c.subBlock("moe")) {
+    BlockChecker m = check(*sub, *findNestedBlock(desc, "moe"));
+    MoeSpec &moe = model->moe;
+    m.locate(moe);
+    moe.experts = m.getInt("experts", 1);
+    moe.topK = m.getInt("top_k", 1);
+    moe.expertHidden = m.getInt("expert_hidden", 1);
+    moe.activation = m.getEnum("activation", Activation::Gelu);
+    moe.sharedExperts = m.getInt("shared_experts", 0);
+    moe.routeGroups = m.getInt("route_groups", 0);
+    moe.routeNodes = m.getInt("route_nodes", 0);
+    moe.capacityFactor = m.getOptionalReal("capacity_factor");
+    m.evaluateAll();
+    ok &= m.isOk();
+    if (m.isOk())
+      ok &= checkMoe(m, moe);
+  } else {
+    diags.error(block.getNameLoc(), "model " + quoted(block.getName()) +
+                                        " has no 'moe' block; moec plans Mixture-of-Experts models");
+    ok = false;
+  }
+  if (ok && model->denseLayers == model->layers)
+    diags.warning(c.locOf("dense_layers"), "every layer of model " + quoted(block.getName()) +
+                                               " is dense; its 'moe' block is never used");
+  valid[block.getName().str() + "@model"] = ok;
+  models[block.getName()] = model.get();
+  spec.models.push_back(std::move(model));
+}
+
+bool Sema::checkAttention(BlockChecker &a, AttentionSpec &att) {
+  bool ok = true;
+  auto only = [&](llvm::StringRef key, llvm::StringRef kinds) {
+    if (a.has(key)) {
+      diags.error(a.locOf(key), quoted(key) + " applies only to attention kind " + kinds.str() +
+                                    ", not " + spell(att.kind).str());
+      ok = false;
+    }
+  };
+  auto need = [&](llvm::StringRef key) {
+    if (!a.has(key)) {
+      diags.error(a.getBlock().getLoc(), "attention kind " + spell(att.kind).str() + " needs " + quoted(key));
+      ok = false;
+    }
+  };
+  switch (att.kind) {
+  case AttentionKind::MHA:
+    if (a.has("kv_heads") && att.kvHeads != att.heads) {
+      diags.error(a.locOf("kv_heads"), "multi-head attention has one KV head per head: kv_heads = " +
+                                           std::to_string(att.kvHeads) + " differs from heads = " +
+                                           std::to_string(att.heads) + "; use kind = gqa");
+      ok = false;
+    }
+    only("q_lora_rank", "mla");
+    only("kv_lora_rank", "mla");
+    only("rope_head_dim", "mla");
+    break;
+  case AttentionKind::GQA:
+    need("kv_heads");
+    only("q_lora_rank", "mla");
+    only("kv_lora_rank", "mla");
+    only("rope_head_dim", "mla");
+    if (a.has("kv_heads") && att.heads % att.kvHeads != 0) {
+      diags.error(a.locOf("kv_heads"), "kv_heads = " + std::to_string(att.kvHeads) +
+                                           " does not divide heads = " + std::to_string(att.heads));
+      ok = false;
+    }
+    break;
+  case AttentionKind::MLA:
+    need("kv_lora_rank");
+    need("rope_head_dim");
+    only("kv_heads", "gqa");
+    att.kvHeads = att.heads;
+    break;
+  }
+  return ok;
+}
+
+bool Sema::checkMoe(BlockChecker &m, MoeSpec &moe) {
+  bool ok = true;
+  if (moe.topK > moe.experts) {
+    diags.error(m.locOf("top_k"), "top_k = " + std::to_string(moe.topK) + " is more than the " +
+                                      std::to_string(moe.experts) + " experts");
+    ok = false;
+  }
+  if (moe.routeGroups) {
+    if (moe.experts % moe.routeGroups != 0) {
+      diags.error(m.locOf("route_groups"), "route_groups = " + std::to_string(moe.routeGroups) +
+                                               " does not divide the " + std::to_string(moe.experts) +
+                                               " experts");
+      ok = false;
+    }
+  }
+  if (moe.routeNodes && moe.routeGroups && moe.routeNodes > moe.routeGroups) {
+    diags.error(m.locOf("route_nodes"), "route_nodes = " + std::to_string(moe.routeNodes) +
+                                            " is more than route_groups = " + std::to_string(moe.routeGroups));
+    ok = false;
+  }
+  if (moe.routeNodes && moe.routeNodes > moe.topK)
+    diags.warning(m.locOf("route_nodes"), "route_nodes = " + std::to_string(moe.routeNodes) +
+                                              " is more than top_k = " + std::to_string(moe.topK) +
+                                              ": a token cannot reach more nodes than experts");
+  if (moe.capacityFactor && *moe.capacityFactor < 1)
+    diags.warning(m.locOf("capacity_factor"),
+                  "capacity_factor below 1 drops tokens even under perfectly uniform routing");
+  return ok;
+}
+
+void Sema::buildCluster(const Block &block, const BlockDesc &desc) {
+  BlockChecker c = check(block, desc);
+  auto cluster = std::make_unique<ClusterSpec>();
+  c.locate(*cluster);
+  cluster->name = block.getName().str();
+  cluster->nodes = c.getInt("nodes", 1);
+  cluster->gpusPerNode = c.getInt("gpus_per_node", 1);
+  if (std::optional<Value> g = c.get("gpu"))
+    cluster->gpu = gpus.lookup(g->s);
+  if (std::optional<Value> h = c.get("hosts"))
+    for (const Value &v : h->list)
+      cluster->hosts.push_back(v.s);
+  cluster->networkInterface = c.getString("network_interface");
+  cluster->rendezvousPort = c.getInt("rendezvous_port", 29500);
+  c.evaluateAll();
+  bool ok = c.isOk();
+  if (cluster->gpu && !valid[cluster->gpu->name + "@gpu"])
+    ok = false;
+
+  for (auto [kind, link] : {std::pair<llvm::StringRef, LinkSpec *>{"intra_node", &cluster->intraNode},
+                            {"inter_node", &cluster->interNode}}) {
+    const Block *sub = c.subBlock(kind);
+    if (!sub) {
+      diags.error(block.getNameLoc(), "cluster " + quoted(block.getName()) + " has no " + quoted(kind) +
+                                          " block (its bandwidth and latency)");
+      ok = false;
+      continue;
+    }
+    BlockChecker l = check(*sub, *findNestedBlock(desc, kind));
+    l.locate(*link);
+    link->bandwidth = l.getReal("bandwidth", 1);
+    link->latency = l.getReal("latency", 0);
+    l.evaluateAll();
+    ok &= l.isOk();
+  }
+
+  if (c.has("hosts") && c.get("hosts")) {
+    if (int64_t(cluster->hosts.size()) != cluster->nodes) {
+      diags.error(c.locOf("hosts"), "hosts lists " + std::to_string(cluster->hosts.size()) +
+                                        " names for " + std::to_string(cluster->nodes) + " nodes");
+      ok = false;
+    }
+    llvm::StringMap<size_t> seen;
+    for (size_t i = 0; i < cluster->hosts.size(); ++i) {
+      if (cluster->hosts[i].empty()) {
+        diags.error(c.locOf("hosts"), "host name " + std::to_string(i) + " is empty");
+        ok = false;
+      } else if (!seen.try_emplace(cluster->hosts[i], i).second) {
+        diags.error(c.locOf("hosts"), "host " + quoted(cluster->hosts[i]) + " is listed twice");
+        ok = false;
+      }
+    }
+  }
+  if (c.valid("nodes") && c.valid("gpus_per_node") && cluster->world() > kMaxWorld) {
+    diags.error(c.locOf("nodes"), "the cluster has " + std::to_string(cluster->world()) +
+                                      " GPUs, more than the limit of " + std::to_string(kMaxWorld));
+    ok = false;
+  }
+  if (ok && cluster->nodes > 1 && cluster->interNode.bandwidth > cluster->intraNode.bandwidth)
+    diags.warning(cluster->interNode.locOf("bandwidth"),
+                  "inter_node bandwidth is higher than intra_node bandwidth; are they swapped?");
+  valid[block.getName().str() + "@cluster"] = ok;
+  clusters[block.getName()] = cluster.get();
+  spec.clusters.push_back(std::move(cluster));
+}
+
+void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
+  BlockChecker c = check(block, desc);
+  auto s = std::make_unique<StrategySpec>();
+  c.locate(*s);
+  s->name = block.getName().str();
+  s->ep = c.getInt("ep", 1);
+  s->dp = c.getInt("dp", 1);
+  s->tp = c.getInt("tp", 1);
+  s->pp = c.getInt("pp", 1);
+  s->placement = c.getEnum("placement", PlacementPolicy::Contiguous);
+  s->redundantExperts = c.getInt("redundant_experts", 0);
+  s->expertLoad = c.getString("expert_load");
+  s->expertRoutes = c.getString("expert_routes");
+  s->placementFile = c.getString("placement_file");
+  s->placementObjective = c.getEnum("placement_objective", PlacementObjective::Time);
+  if (c.valid("dispatch_precision"))
+    s->dispatchPrecision = c.getEnum("dispatch_precision", Precision::BF16);
+  if (c.valid("combine_precision"))
+    s->combinePrecision = c.getEnum("combine_precision", Precision::BF16);
+  c.evaluateAll();
+  bool ok = c.isOk();
+  if (std::optional<Value> order = c.get("order")) {
+    if (!parseOrder(order->s, s->order)) {
+      diags.error(c.locOf("order"), "order " + quoted(order->s) +
+                                        " is not a permutation of tp, ep, dp and pp separated by '-', "
+                                        "fastest-varying first, such as \"tp-ep-dp-pp\"");
+      ok = false;
+    }
+  }
+  for (const RequireStmt *req : c.getRequires()) {
+    s->requires_.push_back({req->getCondition().getSourceText().str(), req->getLoc(),
+                            unsigned(spec.requireConditions.size())});
+    spec.requireConditions.push_back(&req->getCondition());
+  }
+
+  auto needsFile = [&](PlacementPolicy policy, llvm::StringRef key, const std::string &value) {
+    if (ok && s->placement == policy && value.empty()) {
+      diags.error(c.locOf("placement"), "placement = " + spell(policy).str() + " needs " + quoted(key));
+      ok = false;
+    }
+  };
+  needsFile(PlacementPolicy::Explicit, "placement_file", s->placementFile);
+  needsFile(PlacementPolicy::Balanced, "expert_load", s->expertLoad);
+  if (ok && s->placement != PlacementPolicy::Balanced)
+    for (llvm::StringRef key : {"expert_load", "expert_routes", "placement_objective"})
+      if (c.has(key))
+        diags.warning(c.locOf(key), quoted(key) + " is only read by placement = balanced");
+  if (ok && !s->placementFile.empty() && s->placement != PlacementPolicy::Explicit)
+    diags.warning(c.locOf("placement_file"), "placement_file is only read by placement = explicit");
+  valid[block.getName().str() + "@strategy"] = ok;
+  strategies[block.getName()] = s.get();
+  spec.strategies.push_back(std::move(s));
+}
+
+void Sema::buildWorkload(const Block &block, const BlockDesc &desc) {
+  BlockChecker c = check(block, desc);
+  auto w = std::make_unique<WorkloadSpec>();
+  c.locate(*w);
+  w->name = block.getName().str();
+  w->phase = c.getEnum("phase", Phase::Prefill);
+  w->microBatch = c.getInt("micro_batch", 1);
+  w->seq = c.getInt("seq", 0);
+  w->context = c.getInt("context", 0);
+  w->mfu = c.getOptionalReal("mfu");
+  w->bandwidthEfficiency = c.getOptionalReal("bandwidth_efficiency");
+  w->overlap = c.getEnum("overlap", Overlap::None);
+  w->overlapEfficiency = c.getReal("overlap_efficiency", 1);
+  w->attentionKernel = c.getEnum("attention_kernel", AttentionKernel::Fused);
+  c.evaluateAll();
+  bool ok = c.isOk();
+  if (c.has("phase") && c.get("phase")) {
+    if (w->phase == Phase::Prefill) {
+      if (!c.has("seq")) {
+        diags.error(block.getNameLoc(), "a prefill workload needs 'seq', the tokens per sequence");
+        ok = false;
+      }
+      if (c.has("context"))
+        diags.warning(c.locOf("context"), "'context' is the KV length of a decode workload; prefill ignores it");
+    } else {
+      if (!c.has("context")) {
+        diags.error(block.getNameLoc(), "a decode workload needs 'context', the KV-cache length per sequence");
+        ok = false;
+      }
+      if (c.has("seq"))
+        diags.warning(c.locOf("seq"), "'seq' is the prompt length of a prefill workload; decode ignores it");
+    }
+  }
+  if (ok && w->phase == Phase::Prefill && w->microBatch * w->seq > (int64_t(1) << 32)) {
+    diags.error(c.locOf("micro_batch"), "micro_batch * seq = " + std::to_string(w->microBatch * w->seq) +
+                                            " tokens per group is more than the limit of 2^32");
+    ok = false;
+  }
+  valid[block.getName().str() + "@workload"] = ok;
+  workloads[block.getName()] = w.get();
+  spec.workloads.push_back(std::move(w));
+}

@@ -1,0 +1,142 @@
+//===- DeployChecks.cpp - A deploy: references, parallel arithmetic, derived values -===//
+//
+// A deploy names a model, a cluster, a strategy and a workload; the checks that span them (world size, EP groups,
+// divisibility, routing limits) run here, the derived values are computed once, and the requirements checked.
+//
+//===----------------------------------------------------------------------===//
+#include "SemaImpl.h"
+
+using namespace moec;
+using namespace moec::sema;
+
+#include "moec/Deploy/Parallel.h"
+
+void Sema::buildDeploy(const Block &block, const BlockDesc &desc) {
+  BlockChecker c = check(block, desc);
+  auto d = std::make_unique<DeploySpec>();
+  c.locate(*d);
+  d->name = block.getName().str();
+  d->requirements = &spec;
+  d->sourcePath = diags.getSourceMgr()
+                      .getMemoryBuffer(diags.getSourceMgr().FindBufferContainingLoc(block.getLoc()))
+                      ->getBufferIdentifier()
+                      .str();
+  bool ok = true;
+  auto ref = [&](llvm::StringRef key, auto &map) -> decltype(map.lookup("")) {
+    std::optional<Value> v = c.get(key);
+    if (!v) {
+      ok = false;
+      return nullptr;
+    }
+    if (!valid[v->s + "@" + key.str()])
+      ok = false;
+    return map.lookup(v->s);
+  };
+  d->model = ref("model", models);
+  d->cluster = ref("cluster", clusters);
+  d->strategy = ref("strategy", strategies);
+  d->workload = ref("workload", workloads);
+  c.evaluateAll();
+  if (ok && c.isOk())
+    checkDeploy(*d);
+  spec.deploys.push_back(std::move(d));
+}
+
+/// The checks that span the parts of a deploy, and the derived values.
+
+void Sema::checkDeploy(DeploySpec &d) {
+  const ModelSpec &m = *d.model;
+  const ClusterSpec &cl = *d.cluster;
+  const StrategySpec &s = *d.strategy;
+  DerivedValues &dv = d.derived;
+  auto num = [](int64_t v) { return std::to_string(v); };
+  auto inDeploy = [&] { diags.note(d.locOf("strategy"), "in deploy " + quoted(d.name)); };
+
+  dv.world = cl.world();
+  int64_t product = 1;
+  bool overflow = false;
+  for (int64_t degree : {s.pp, s.dp, s.ep, s.tp})
+    overflow |= __builtin_mul_overflow(product, degree, &product);
+  if (overflow || product != dv.world) {
+    diags.error(s.loc, "strategy " + quoted(s.name) + " does not fit cluster " + quoted(cl.name) +
+                           ": pp * dp * ep * tp = " + num(s.pp) + " * " + num(s.dp) + " * " + num(s.ep) +
+                           " * " + num(s.tp) + " = " + (overflow ? "(overflows)" : num(product)) +
+                           ", but nodes * gpus_per_node = " + num(cl.nodes) + " * " + num(cl.gpusPerNode) +
+                           " = " + num(dv.world));
+    inDeploy();
+    return;
+  }
+  bool ok = true;
+  if (m.attention.heads % s.tp != 0) {
+    diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " does not divide the " + num(m.attention.heads) +
+                                   " attention heads of model " + quoted(m.name));
+    diags.note(m.attention.locOf("heads"), "heads set here");
+    ok = false;
+  } else if (m.attention.kind == AttentionKind::GQA && m.attention.kvHeads % s.tp != 0 &&
+             s.tp % m.attention.kvHeads != 0) {
+    diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " neither divides nor is a multiple of the " +
+                                   num(m.attention.kvHeads) + " KV heads of model " + quoted(m.name));
+    diags.note(m.attention.locOf("kv_heads"), "kv_heads set here");
+    ok = false;
+  }
+  if (m.moe.expertHidden % s.tp != 0) {
+    diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " does not divide expert_hidden = " +
+                                   num(m.moe.expertHidden) + " of model " + quoted(m.name) +
+                                   " (experts are split tp ways)");
+    ok = false;
+  }
+  if (m.mlp && m.denseLayers > 0 && m.mlp->hidden % s.tp != 0) {
+    diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " does not divide the dense FFN hidden size " +
+                                   num(m.mlp->hidden) + " of model " + quoted(m.name));
+    ok = false;
+  }
+  if (s.pp > m.layers) {
+    diags.error(s.locOf("pp"), "pp = " + num(s.pp) + " is more than the " + num(m.layers) + " layers of model " +
+                                   quoted(m.name));
+    ok = false;
+  }
+  if (!ok) {
+    inDeploy();
+    return;
+  }
+
+  RankLayout layout(s);
+  dv.expertSlots = m.moe.experts + s.redundantExperts;
+  if (dv.expertSlots * m.moeLayers() > kMaxPlacementEntries) {
+    diags.error(s.locOf("redundant_experts"),
+                "the placement table would hold " + num(dv.expertSlots * m.moeLayers()) +
+                    " entries (expert slots x MoE layers), more than the limit of " + num(kMaxPlacementEntries));
+    inDeploy();
+    return;
+  }
+  dv.expertsPerGpu = (dv.expertSlots + s.ep - 1) / s.ep;
+  dv.attentionDp = s.dp * s.ep;
+  dv.layersPerStage = (m.layers + s.pp - 1) / s.pp;
+  dv.moeLayers = m.moeLayers();
+  llvm::SmallVector<int64_t, 16> nodes;
+  for (int64_t r : layout.group(Axis::EP, 0))
+    nodes.push_back(r / cl.gpusPerNode);
+  llvm::sort(nodes);
+  dv.epGroupNodes = std::unique(nodes.begin(), nodes.end()) - nodes.begin();
+
+  if (dv.expertSlots % s.ep != 0) {
+    int64_t fewer = s.ep - dv.expertSlots % s.ep;
+    if (s.ep > dv.expertSlots)
+      diags.warning(s.locOf("ep"), "ep = " + num(s.ep) + " is more than the " + num(dv.expertSlots) +
+                                       " expert slots: " + num(s.ep - dv.expertSlots) +
+                                       " GPUs of each EP group hold no expert");
+    else
+      diags.warning(s.locOf("ep"), num(dv.expertSlots) + " expert slots do not divide evenly over ep = " +
+                                       num(s.ep) + ": " + num(fewer) + " GPUs of each EP group hold " +
+                                       num(dv.expertsPerGpu - 1) + " instead of " + num(dv.expertsPerGpu));
+    inDeploy();
+  }
+  if (m.moe.routeNodes > dv.epGroupNodes) {
+    diags.error(m.moe.locOf("route_nodes"), "route_nodes = " + num(m.moe.routeNodes) +
+                                                " is more than the " + num(dv.epGroupNodes) +
+                                                " nodes one EP group spans");
+    inDeploy();
+    return;
+  }
+  spec.check(d, {}, diags);
+}

@@ -215,3 +215,21 @@ std::optional<Value> BlockChecker::coerce(const AssignStmt &assign, const KeyDes
   }
   llvm_unreachable("unknown key type");
 }
+
+llvm::SMLoc moec::sema::charLoc(const Expr &e, size_t index) {
+  const auto *str = llvm::dyn_cast<StringExpr>(&e);
+  llvm::StringRef source = e.getSourceText();
+  if (!str || index == std::string::npos || source.size() != str->getValue().size() + 2)
+    return e.getLoc();
+  return llvm::SMLoc::getFromPointer(source.data() + 1 + index);
+}
+
+bool moec::sema::checkUserString(const Expr &e, llvm::StringRef value, llvm::StringRef what,
+                                 std::optional<StringProblem> (*rule)(llvm::StringRef), DiagEngine &diags) {
+  std::optional<StringProblem> problem = rule(value);
+  if (!problem)
+    return true;
+  diags.error(charLoc(e, problem->index),
+              what.str() + " '" + commentText(value) + "' is not valid: " + problem->message, {e.getRange()});
+  return false;
+}

@@ -234,17 +234,21 @@ void Sema::buildCluster(const Block &block, const BlockDesc &desc) {
                                         " names for " + std::to_string(cluster->nodes) + " nodes");
       ok = false;
     }
+    // Host names reach shell scripts, hostfiles and rankfiles: an RFC 1123 name or an IP address, nothing else.
+    const auto *list = llvm::dyn_cast_or_null<ListExpr>(c.valueExpr("hosts"));
     llvm::StringMap<size_t> seen;
     for (size_t i = 0; i < cluster->hosts.size(); ++i) {
-      if (cluster->hosts[i].empty()) {
-        diags.error(c.locOf("hosts"), "host name " + std::to_string(i) + " is empty");
+      const Expr &element = list && i < list->getElements().size() ? *list->getElements()[i] : *c.valueExpr("hosts");
+      if (!checkUserString(element, cluster->hosts[i], "host name", checkHostName, diags)) {
         ok = false;
       } else if (!seen.try_emplace(cluster->hosts[i], i).second) {
-        diags.error(c.locOf("hosts"), "host " + quoted(cluster->hosts[i]) + " is listed twice");
+        diags.error(element.getLoc(), "host " + quoted(cluster->hosts[i]) + " is listed twice", {element.getRange()});
         ok = false;
       }
     }
   }
+  if (const Expr *e = c.valueExpr("network_interface"); e && c.valid("network_interface"))
+    ok &= checkUserString(*e, cluster->networkInterface, "network interface", checkInterfaceName, diags);
   if (c.valid("nodes") && c.valid("gpus_per_node") && cluster->world() > kMaxWorld) {
     diags.error(c.locOf("nodes"), "the cluster has " + std::to_string(cluster->world()) +
                                       " GPUs, more than the limit of " + std::to_string(kMaxWorld));

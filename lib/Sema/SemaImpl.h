@@ -10,6 +10,7 @@
 
 #include "moec/Sema/Sema.h"
 #include "moec/Sema/Schema.h"
+#include "moec/Support/Strings.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -24,6 +25,15 @@ inline constexpr int64_t kMaxWorld = int64_t(1) << 17;            // 131,072 GPU
 inline constexpr int64_t kMaxPlacementEntries = int64_t(1) << 24; // expert slots x MoE layers
 
 inline std::string quoted(llvm::StringRef s) { return "'" + s.str() + "'"; }
+
+/// Where character \p index of the string literal \p e's value is in the source: exact when the literal has no
+/// escapes, else the literal's opening quote.
+llvm::SMLoc charLoc(const Expr &e, size_t index);
+
+/// Check the string \p value (the literal \p e) with \p rule; report what is wrong, at the offending character,
+/// as "<what> '<value>' is not valid: <problem>". False when it broke the rule.
+bool checkUserString(const Expr &e, llvm::StringRef value, llvm::StringRef what,
+                     std::optional<StringProblem> (*rule)(llvm::StringRef), DiagEngine &diags);
 
 inline std::string joinNames(llvm::ArrayRef<llvm::StringRef> names) {
   std::string out;
@@ -135,6 +145,11 @@ public:
   }
 
   const Block *subBlock(llvm::StringRef kind) const { return subs.lookup(kind); }
+  /// The expression assigned to \p key, or null when the key is not written.
+  const Expr *valueExpr(llvm::StringRef key) const {
+    const AssignStmt *assign = assigns.lookup(key);
+    return assign ? &assign->getValue() : nullptr;
+  }
   const std::vector<const RequireStmt *> &getRequires() const { return requires_; }
   llvm::SMLoc locOf(llvm::StringRef key) const {
     auto it = assigns.find(key);

@@ -1,9 +1,38 @@
 #!/usr/bin/env python3
 """check-launchers.py MOEC OUTDIR SPEC...: every launcher's files for every spec: moec succeeds, writes the
-manifest and at least one more file, and `bash -n` accepts every generated shell script."""
+manifest and at least one more file, `bash -n` accepts every generated shell script, and shellcheck (Debian's
+package, installed by `.ci/deps test`) finds nothing in it at any severity; every YAML file parses (python3-yaml)
+and a LeaderWorkerSet holds the fields its API requires."""
 import os
+import re
 import subprocess
 import sys
+
+import yaml
+
+
+def check_lws(path):
+    """The problems of a LeaderWorkerSet document (leaderworkerset.x-k8s.io/v1), or []."""
+    with open(path) as f:
+        doc = yaml.safe_load(f)
+    problems = []
+    if doc.get("apiVersion") != "leaderworkerset.x-k8s.io/v1" or doc.get("kind") != "LeaderWorkerSet":
+        problems.append("not a leaderworkerset.x-k8s.io/v1 LeaderWorkerSet")
+    name = (doc.get("metadata") or {}).get("name", "")
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", str(name)):
+        problems.append("metadata.name %r is not a DNS-1123 label" % name)
+    template = (doc.get("spec") or {}).get("leaderWorkerTemplate") or {}
+    if not isinstance(template.get("size"), int) or template["size"] < 1:
+        problems.append("spec.leaderWorkerTemplate.size is not a positive integer")
+    containers = ((template.get("workerTemplate") or {}).get("spec") or {}).get("containers") or []
+    if not containers or not all(c.get("name") and c.get("image") for c in containers):
+        problems.append("workerTemplate.spec.containers needs containers with a name and an image")
+    for c in containers:
+        for e in c.get("env") or []:
+            if not isinstance(e.get("value"), str):
+                problems.append("env %s has a value that is not a string" % e.get("name"))
+    return problems
+
 
 moec, outdir, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
 launchers = ["torchrun", "slurm", "mpirun", "kubernetes", "sglang", "vllm", "megatron"]
@@ -20,6 +49,14 @@ for spec in specs:
             print("FAIL %s %s: exit %d\n%s" % (spec, launcher, r.returncode, r.stderr))
             continue
         for f in files:
+            if f.endswith((".yaml", ".yml")):
+                try:
+                    problems = check_lws(f)
+                except yaml.YAMLError as e:
+                    problems = ["does not parse: %s" % e]
+                for p in problems:
+                    failed += 1
+                    print("FAIL %s: %s" % (f, p))
             if f.endswith((".sh", ".sbatch")):
                 scripts += 1
                 if not os.access(f, os.X_OK):
@@ -29,6 +66,11 @@ for spec in specs:
                 if b.returncode != 0:
                     failed += 1
                     print("FAIL bash -n %s: %s" % (f, b.stderr))
-print("%d specs x %d launchers, %d scripts accepted by bash -n, %d failures"
+                s = subprocess.run(["shellcheck", "--severity=style", "--shell=bash", f], capture_output=True,
+                                   text=True)
+                if s.returncode != 0:
+                    failed += 1
+                    print("FAIL shellcheck %s:\n%s" % (f, s.stdout + s.stderr))
+print("%d specs x %d launchers, %d scripts accepted by bash -n and shellcheck, %d failures"
       % (len(specs), len(launchers), scripts, failed))
 sys.exit(1 if failed else 0)

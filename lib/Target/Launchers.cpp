@@ -68,9 +68,10 @@ void torchrun(const Plan &plan, std::vector<LaunchFile> &files) {
     text += "# MOEC_MASTER_ADDR and MOEC_MASTER_PORT override the rendezvous (to rehearse on one machine);\n"
             "# MOEC_TORCHRUN_FLAGS adds torchrun flags.\n";
     text += "master_addr=" + shellQuote(c.host(0)) + "\n";
+    text += "read -r -a torchrun_flags <<< \"${MOEC_TORCHRUN_FLAGS:-}\"\n";
     text += fmt::format("exec torchrun --nnodes={} --nproc_per_node={} --node_rank={} "
                         "--master_addr=\"${{MOEC_MASTER_ADDR:-$master_addr}}\" "
-                        "--master_port=\"${{MOEC_MASTER_PORT:-{}}}\" ${{MOEC_TORCHRUN_FLAGS:-}} \"$@\"\n",
+                        "--master_port=\"${{MOEC_MASTER_PORT:-{}}}\" \"${{torchrun_flags[@]}}\" \"$@\"\n",
                         c.nodes, c.gpusPerNode, n, c.rendezvousPort);
     files.push_back({"torchrun/node-" + std::to_string(n) + ".sh", text, true});
   }
@@ -88,7 +89,10 @@ void slurm(const Plan &plan, std::vector<LaunchFile> &files) {
           "set -euo pipefail\n";
   text += usage;
   text += exports(plan, "$SLURM_SUBMIT_DIR/manifest.json");
-  text += "export MOEC_MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n";
+  text += "MOEC_MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n"
+          "export MOEC_MASTER_ADDR\n"
+          "# The inner bash expands the SLURM variables on each node, not here.\n"
+          "# shellcheck disable=SC2016\n";
   text += fmt::format("srun --kill-on-bad-exit=1 bash -c 'exec torchrun --nnodes=\"$SLURM_NNODES\" "
                       "--nproc_per_node={} --node_rank=\"$SLURM_NODEID\" --master_addr=\"$MOEC_MASTER_ADDR\" "
                       "--master_port={} \"$@\"' moec-node \"$@\"\n",
@@ -257,10 +261,11 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     text += header(plan, "vLLM data-parallel deployment with expert parallelism");
     text += "# Usage: vllm/launch.sh <node rank> [extra flags]\n";
     text += require();
+    text += "headless=()\nif [ \"$node_rank\" -gt 0 ]; then headless=(--headless); fi\n";
     text += fmt::format("exec vllm serve \"$MODEL_PATH\" --tensor-parallel-size {} --data-parallel-size {} "
                         "--data-parallel-size-local {} --data-parallel-start-rank $((node_rank * {})) "
                         "--data-parallel-address {} --data-parallel-rpc-port {} --enable-expert-parallel "
-                        "$([ \"$node_rank\" -gt 0 ] && echo --headless) \"$@\"\n",
+                        "\"${{headless[@]}}\" \"$@\"\n",
                         s.tp, vllmDp, local, local, shellQuote(c.host(0)), c.rendezvousPort);
     files.push_back({"vllm/launch.sh", text, true});
     return;

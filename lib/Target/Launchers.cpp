@@ -102,22 +102,37 @@ void slurm(const Plan &plan, std::vector<LaunchFile> &files) {
 
 void mpirun(const Plan &plan, std::vector<LaunchFile> &files) {
   const ClusterSpec &c = plan.cluster();
-  std::string hostfile = header(plan, "Open MPI hostfile");
+  // Host names are validated by Sema (RFC 1123 or IP addresses): the hostfile has no quoting.
+  std::string hostfile = header(plan, "Open MPI hostfile, one line per node in rank order");
   for (int64_t n = 0; n < c.nodes; ++n)
     hostfile += c.host(n) + " slots=" + std::to_string(c.gpusPerNode) + "\n";
   files.push_back({"mpirun/hostfile", hostfile, false});
-  std::string rankfile = header(plan, "Open MPI rankfile: each rank pinned to its node and GPU slot");
-  for (const Device &d : plan.devices)
-    rankfile += "rank " + std::to_string(d.rank) + "=" + c.host(d.node) + " slot=" + std::to_string(d.localGpu) + "\n";
-  files.push_back({"mpirun/rankfile", rankfile, false});
+  // Each rank picks its GPU: rank r is GPU r mod gpus_per_node of node r / gpus_per_node (the manifest's devices).
+  std::string rank = "#!/usr/bin/env bash\n" + header(plan, "Open MPI per-rank wrapper: the rank's GPU");
+  rank += "set -euo pipefail\n";
+  rank += fmt::format("export CUDA_VISIBLE_DEVICES=$((OMPI_COMM_WORLD_RANK % {}))\n", c.gpusPerNode);
+  rank += "exec \"$@\"\n";
+  files.push_back({"mpirun/rank.sh", rank, true});
   std::string run = "#!/usr/bin/env bash\n" + header(plan, "mpirun");
+  run += "# Ranks fill the hostfile's nodes in order, gpus_per_node each (--map-by ppr:N:node), unbound to CPUs;\n"
+         "# rank.sh gives each its GPU. MOEC_MASTER_ADDR and MOEC_MASTER_PORT override the rendezvous and\n"
+         "# MOEC_MPIRUN_FLAGS adds mpirun flags (to rehearse on one machine, see docs/launchers.md).\n";
   run += "set -euo pipefail\n";
   run += usage;
   run += "here=$(cd \"$(dirname \"$0\")\" && pwd)\n";
   run += exports(plan, "$here/../manifest.json");
-  run += fmt::format("exec mpirun -np {} --hostfile \"$here/hostfile\" --rankfile \"$here/rankfile\" "
-                     "-x MOEC_MANIFEST -x MASTER_ADDR={} -x MASTER_PORT={}{} \"$@\"\n",
-                     plan.devices.size(), shellQuote(c.host(0)), c.rendezvousPort,
+  run += "master_addr=" + shellQuote(c.host(0)) + "\n";
+  run += fmt::format("export MASTER_ADDR=\"${{MOEC_MASTER_ADDR:-$master_addr}}\"\n"
+                     "export MASTER_PORT=\"${{MOEC_MASTER_PORT:-{}}}\"\n",
+                     c.rendezvousPort);
+  run += "# Open MPI refuses to start as root unless told to: decided when the script runs.\n"
+         "root_flags=()\n"
+         "if [ \"$(id -u)\" -eq 0 ]; then root_flags=(--allow-run-as-root); fi\n"
+         "read -r -a mpirun_flags <<< \"${MOEC_MPIRUN_FLAGS:-}\"\n";
+  run += fmt::format("exec mpirun -np {} --hostfile \"$here/hostfile\" --map-by ppr:{}:node --bind-to none "
+                     "\"${{root_flags[@]}}\" -x MOEC_MANIFEST -x MASTER_ADDR -x MASTER_PORT{} "
+                     "\"${{mpirun_flags[@]}}\" bash \"$here/rank.sh\" \"$@\"\n",
+                     plan.devices.size(), c.gpusPerNode,
                      c.networkInterface.empty() ? "" : " -x NCCL_SOCKET_IFNAME -x GLOO_SOCKET_IFNAME");
   files.push_back({"mpirun/run.sh", run, true});
 }

@@ -35,7 +35,9 @@ def launcher_environment():
     if "OMPI_COMM_WORLD_RANK" in env:  # mpirun
         rank, world = int(env["OMPI_COMM_WORLD_RANK"]), int(env["OMPI_COMM_WORLD_SIZE"])
         local = int(env["OMPI_COMM_WORLD_LOCAL_RANK"])
-        node = int(env["OMPI_COMM_WORLD_NODE_RANK"]) if "OMPI_COMM_WORLD_NODE_RANK" in env else None
+        # Open MPI gives no node index (OMPI_COMM_WORLD_NODE_RANK is a rank within the node): the local rank and
+        # the world are checked, and the node follows from them under moec's --map-by ppr:N:node.
+        node = None
         env.setdefault("RANK", str(rank))
         env.setdefault("WORLD_SIZE", str(world))
         return rank, local, world, node

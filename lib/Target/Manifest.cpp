@@ -37,13 +37,26 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
         j.attribute("heads", m.attention.heads);
         j.attribute("kvHeads", m.attention.kvHeads);
         j.attribute("headDim", m.attention.headDim);
+        if (m.attention.kind == AttentionKind::MLA) {
+          // Enough to rebuild an engine's MLA config: the latent ranks and the rotary part of each head.
+          j.attribute("qLoraRank", m.attention.qLoraRank);
+          j.attribute("kvLoraRank", m.attention.kvLoraRank);
+          j.attribute("ropeHeadDim", m.attention.ropeHeadDim);
+        }
       });
+      if (m.mlp)
+        j.attributeObject("mlp", [&] {
+          j.attribute("hidden", m.mlp->hidden);
+          j.attribute("activation", spell(m.mlp->activation));
+        });
       j.attributeObject("moe", [&] {
         j.attribute("experts", m.moe.experts);
         j.attribute("topK", m.moe.topK);
         j.attribute("expertHidden", m.moe.expertHidden);
         j.attribute("activation", spell(m.moe.activation));
         j.attribute("sharedExperts", m.moe.sharedExperts);
+        j.attribute("routeGroups", m.moe.routeGroups);
+        j.attribute("routeNodes", m.moe.routeNodes);
       });
     });
     j.attributeObject("workload", [&] {

@@ -267,6 +267,11 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
       diags.warning(s.locOf("dp"), "vLLM's expert parallelism spans every data-parallel rank (EP = TP x DP = " +
                                        std::to_string(vllmDp * s.tp) + "): it cannot keep this plan's " +
                                        std::to_string(s.dp) + " separate EP groups of " + std::to_string(s.ep));
+    if (s.tp > 1)
+      diags.warning(s.locOf("tp"), "vLLM's --enable-expert-parallel keeps every expert whole over EP = TP x DP = " +
+                                       std::to_string(vllmDp * s.tp) + " GPUs; this plan splits each expert over "
+                                       "tp = " + std::to_string(s.tp) + " inside EP groups of " +
+                                       std::to_string(s.ep) + ": a different layout");
     if (s.placement != PlacementPolicy::Contiguous)
       diags.warning(s.locOf("placement"), "vLLM takes no expert placement: it places experts contiguously, not by "
                                           "this plan's " + spell(s.placement).str() + " table");
@@ -295,6 +300,18 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                                               spell(s.placement).str() + " table");
     if (s.redundantExperts > 0)
       diags.warning(s.locOf("redundant_experts"), "Megatron-Core has no redundant experts");
+    const WorkloadSpec &w = plan.workload();
+    if (w.phase == Phase::Decode)
+      diags.warning(w.locOf("phase"), "Megatron-Core trains: the flags describe the model and its parallelism, but "
+                                      "not this decode workload");
+    // Megatron's FFN activations: GeLU by default, SwiGLU with --swiglu; nothing else the language has.
+    auto activationFlag = [&](Activation a, llvm::SMLoc where) -> std::string {
+      if (a == Activation::SwiGLU)
+        return " --swiglu";
+      if (a != Activation::Gelu)
+        diags.warning(where, "Megatron-Core has no " + spell(a).str() + " FFN: its flags give GeLU");
+      return "";
+    };
     text += header(plan, "Megatron-Core training flags, one torchrun per node");
     text += "# Usage: megatron/launch.sh <node rank> <pretrain script> [extra flags]\n";
     text += "set -euo pipefail\nnode_rank=${1:?usage: $0 <node rank> <pretrain script> [flags]}; shift\n";
@@ -306,12 +323,48 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     text += fmt::format("  --tensor-model-parallel-size {} --pipeline-model-parallel-size {} "
                         "--expert-model-parallel-size {} --expert-tensor-parallel-size {} \\\n",
                         s.tp, s.pp, s.ep, s.tp);
-    text += fmt::format("  --num-layers {} --hidden-size {} --num-attention-heads {} --num-experts {} "
-                        "--moe-router-topk {} --moe-ffn-hidden-size {}{}\n",
-                        m.layers, m.hidden, m.attention.heads, m.moe.experts, m.moe.topK, m.moe.expertHidden,
-                        m.attention.kind == AttentionKind::GQA
-                            ? " --group-query-attention --num-query-groups " + std::to_string(m.attention.kvHeads)
-                            : std::string());
+    // The model, flag by flag as Megatron-Core names them (docs/launchers.md has the table).
+    const AttentionSpec &a = m.attention;
+    std::string model = fmt::format("  --num-layers {} --hidden-size {} --num-attention-heads {}", m.layers, m.hidden,
+                                    a.heads);
+    if (a.kind == AttentionKind::MLA) {
+      model += " --multi-latent-attention";
+      if (a.qLoraRank)
+        model += fmt::format(" --q-lora-rank {}", a.qLoraRank);
+      model += fmt::format(" --kv-lora-rank {} --qk-head-dim {} --qk-pos-emb-head-dim {} --v-head-dim {}",
+                           a.kvLoraRank, a.headDim, a.ropeHeadDim, a.headDim);
+    } else {
+      model += fmt::format(" --kv-channels {}", a.headDim);
+      if (a.kind == AttentionKind::GQA)
+        model += fmt::format(" --group-query-attention --num-query-groups {}", a.kvHeads);
+    }
+    if (m.mlp) {
+      model += fmt::format(" --ffn-hidden-size {}", m.mlp->hidden);
+      if (m.mlp->activation != m.moe.activation)
+        diags.warning(m.mlp->locOf("activation"), "Megatron-Core uses one FFN activation for dense layers and "
+                                                  "experts; the flags follow the experts' " +
+                                                      spell(m.moe.activation).str());
+    }
+    model += activationFlag(m.moe.activation, m.moe.locOf("activation"));
+    model += fmt::format(" \\\n  --num-experts {} --moe-router-topk {} --moe-ffn-hidden-size {}", m.moe.experts,
+                         m.moe.topK, m.moe.expertHidden);
+    if (m.moe.sharedExperts)
+      model += fmt::format(" --moe-shared-expert-intermediate-size {}", m.moe.sharedExperts * m.moe.expertHidden);
+    if (m.denseLayers)
+      model += " --moe-layer-freq " +
+               shellQuote(fmt::format("[0]*{}+[1]*{}", m.denseLayers, m.layers - m.denseLayers));
+    if (m.moe.routeGroups) {
+      model += fmt::format(" --moe-router-num-groups {}", m.moe.routeGroups);
+      if (m.moe.routeNodes)
+        model += fmt::format(" --moe-router-group-topk {}", m.moe.routeNodes);
+    }
+    int64_t seq = w.phase == Phase::Prefill ? w.seq : w.context;
+    model += fmt::format(" \\\n  --seq-length {} --max-position-embeddings {} --micro-batch-size {}", seq, seq,
+                         w.microBatch);
+    text += model + "\n";
+    if (m.vocab)
+      text += fmt::format("# The vocabulary ({} tokens) comes from the tokenizer the pretrain script is given.\n",
+                          m.vocab);
     files.push_back({"megatron/launch.sh", text, true});
     return;
   }

@@ -242,16 +242,47 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                     "SGLang needs the same number of expert slots on every GPU; this plan's uneven slots are "
                     "padded with repeated experts in sglang/expert-location.json");
     text += header(plan, "SGLang, one server per replica");
+    std::string hosts = "hosts=(";
+    for (int64_t n = 0; n < c.nodes; ++n)
+      hosts += (n ? " " : "") + shellQuote(c.host(n));
+    hosts += ")\n";
+    if (gpusPerReplica < c.gpusPerNode) {
+      // Several replicas per node (FINDINGS.md L2): each its own GPUs (--base-gpu-id) and ports.
+      int64_t perNode = c.gpusPerNode / gpusPerReplica;
+      if (c.gpusPerNode % gpusPerReplica != 0)
+        diags.warning(loc, "a replica of this plan takes " + std::to_string(gpusPerReplica) + " GPUs, which do not "
+                           "divide a node of " + std::to_string(c.gpusPerNode) + ": " +
+                           std::to_string(c.gpusPerNode % gpusPerReplica) + " GPUs of each node stay idle");
+      int64_t replicas = s.dp;
+      if (c.rendezvousPort + replicas - 1 > 65535)
+        diags.warning(c.locOf("rendezvous_port"), "replica " + std::to_string(replicas - 1) +
+                                                     " would need port " +
+                                                     std::to_string(c.rendezvousPort + replicas - 1) +
+                                                     ", past 65535: lower rendezvous_port");
+      text += fmt::format("# Usage: sglang/launch.sh <replica> [extra flags]: replica r (0..{}) runs on node r / {} "
+                          "from GPU (r % {}) * {}, with its own ports.\n",
+                          replicas - 1, perNode, perNode, gpusPerReplica);
+      text += "set -euo pipefail\n: \"${MODEL_PATH:?set MODEL_PATH to the model weights}\"\n"
+              "replica=${1:?usage: $0 <replica> [extra engine flags...]}; shift\n";
+      text += "here=$(cd \"$(dirname \"$0\")\" && pwd)\n" + hosts;
+      text += fmt::format("node=$((replica / {}))\nbase_gpu=$(((replica % {}) * {}))\n", perNode, perNode,
+                          gpusPerReplica);
+      text += fmt::format("exec python3 -m sglang.launch_server --model-path \"$MODEL_PATH\" --tp-size {} "
+                          "--ep-size {} --enable-dp-attention --dp-size {} --nnodes 1 --node-rank 0 "
+                          "--base-gpu-id \"$base_gpu\" --port $((30000 + replica)) "
+                          "--dist-init-addr \"${{hosts[$node]}}:$(({} + replica))\" "
+                          "--init-expert-location \"$here/expert-location.json\" \"$@\"\n",
+                          s.ep * s.tp, s.ep * s.tp, s.ep, c.rendezvousPort);
+      files.push_back({"sglang/launch.sh", text, true});
+      return;
+    }
     text += "# Usage: sglang/launch.sh <node rank> [extra flags]; node ranks count within a replica (replica r "
             "uses nodes r * " + std::to_string(nodesPerReplica) + " ...).\n";
     text += require();
     text += "here=$(cd \"$(dirname \"$0\")\" && pwd)\n";
     text += "replica=$((node_rank / " + std::to_string(nodesPerReplica) + "))\n";
     text += "first=$((replica * " + std::to_string(nodesPerReplica) + "))\n";
-    std::string hosts = "hosts=(";
-    for (int64_t n = 0; n < c.nodes; ++n)
-      hosts += (n ? " " : "") + shellQuote(c.host(n));
-    text += hosts + ")\n";
+    text += hosts;
     text += fmt::format("exec python3 -m sglang.launch_server --model-path \"$MODEL_PATH\" --tp-size {} "
                         "--ep-size {} --enable-dp-attention --dp-size {} --nnodes {} "
                         "--node-rank $((node_rank - first)) --dist-init-addr \"${{hosts[$first]}}:{}\" "

@@ -31,7 +31,11 @@ for path in sys.argv[2:]:
         if placed != list(range(experts)):
             problems.append("layer %d does not place every expert" % layer["layer"])
     ep = [g for g in plan["processGroups"] if g["kind"] == "ep"]
-    per_rank = sorted(set(len(r["experts"][0]) for r in plan["ranks"])) if plan["placement"]["layers"] else []
+    # A rank's experts: the filled slots of its EP position in the layer's table.
+    slots = plan["placement"]["slotsPerGpu"]
+    first = plan["placement"]["layers"][0]["physicalToLogical"] if plan["placement"]["layers"] else None
+    per_rank = sorted(set(len([e for e in first[r["coords"]["ep"] * slots:(r["coords"]["ep"] + 1) * slots] if e >= 0])
+                          for r in plan["ranks"])) if first else []
     print("%s: %s; %d ranks, %d EP groups of %s, experts per rank in the first MoE layer %s, %d MoE layers"
           % (path.split("/")[-1], "valid" if not problems else "INVALID", len(plan["ranks"]), len(ep),
              sorted(set(len(g["ranks"]) for g in ep)), per_rank, len(plan["placement"]["layers"])))

@@ -20,6 +20,7 @@ void Sema::buildGpu(const Block &block, const BlockDesc &desc) {
   gpu->memBandwidth = c.getReal("mem_bandwidth", 0);
   gpu->launchOverhead = c.getReal("launch_overhead", 2e-6);
   gpu->reservedMemory = c.getReal("reserved_memory", 512.0 * 1024 * 1024);
+  gpu->vendor = c.getEnum("vendor", GpuVendor::Nvidia);
   c.evaluateAll();
   valid[block.getName().str() + "@gpu"] = c.isOk();
   gpus[block.getName()] = gpu.get();

@@ -44,6 +44,7 @@ const KeyDesc gpuKeys[] = {
     quantityKey("mem_bandwidth", true, Dim::ByteRate),
     {"launch_overhead", KeyType::Quantity, false, Dim::Time},
     quantityKey("reserved_memory", false, Dim::Bytes),
+    enumKey("vendor", false, enumNames<GpuVendor>()),
 };
 
 const KeyDesc modelKeys[] = {

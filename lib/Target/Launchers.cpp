@@ -175,7 +175,7 @@ spec:
                         yamlQuote(c.networkInterface));
   text += fmt::format(R"(            resources:
               limits:
-                nvidia.com/gpu: {0}
+                {2}: {0}
             volumeMounts:
               - name: manifest
                 mountPath: /etc/moec
@@ -184,7 +184,7 @@ spec:
             configMap:
               name: {1}-manifest
 )",
-                      c.gpusPerNode, name);
+                      c.gpusPerNode, name, c.gpu->vendor == GpuVendor::Amd ? "amd.com/gpu" : "nvidia.com/gpu");
   files.push_back({"kubernetes/leaderworkerset.yaml", text, false});
 }
 
@@ -411,7 +411,14 @@ std::vector<LaunchFile> moec::launchFiles(const Plan &plan, llvm::StringRef sour
   std::vector<LaunchFile> files;
   std::string manifest;
   llvm::raw_string_ostream os(manifest);
-  writeManifest(plan, sourceText, os);
+  // Kubernetes mounts the manifest from a ConfigMap, which holds at most 1 MiB: write it compact there.
+  bool configMap = launcher == Launcher::Kubernetes;
+  writeManifest(plan, sourceText, os, /*compact=*/configMap);
+  if (configMap && manifest.size() > kConfigMapLimit)
+    diags.warning(plan.deploy->loc, "manifest.json is " + std::to_string(manifest.size()) +
+                                        " bytes even compact, more than the 1 MiB (" +
+                                        std::to_string(kConfigMapLimit) + " bytes) a ConfigMap holds: mount it "
+                                        "from a volume instead (docs/launchers.md)");
   files.push_back({"manifest.json", manifest, false});
   switch (launcher) {
   case Launcher::Torchrun:

@@ -2,7 +2,9 @@
 //
 // Written with llvm::json::OStream in a fixed order, so the same spec gives the same bytes. The `plan` object
 // holds everything a launcher needs; its digest (SHA-256 of its compact serialisation) identifies the plan, so two
-// manifests can be compared without reading them.
+// manifests can be compared without reading them. It scales with the world, not with world x layers: what ranks
+// share is written once (the placement per EP-group position and MoE layer; a rank finds its experts through its
+// EP coordinate), and the long per-rank lists (group members, rank entries) are written one to a line.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Target/Manifest.h"
@@ -11,12 +13,36 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SHA256.h"
 
+#include "fmt/format.h"
+
+#include <iterator>
+
 using namespace moec;
 using namespace moec::ir;
 
 namespace {
 
 std::string sha256(llvm::StringRef data) { return llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(data)), true); }
+
+/// A list of integers on one line, whatever the stream's indentation.
+void intArray(llvm::json::OStream &j, llvm::ArrayRef<int64_t> values) {
+  std::string text = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i)
+      text += ",";
+    text += std::to_string(values[i]);
+  }
+  j.rawValue(text + "]");
+}
+
+/// An object on one line, whatever the stream's indentation.
+void inlineObject(llvm::json::OStream &j, llvm::function_ref<void(llvm::json::OStream &)> body) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::json::OStream compact(os, 0);
+  compact.object([&] { body(compact); });
+  j.rawValue(text);
+}
 
 void writePlan(const Plan &plan, llvm::json::OStream &j) {
   const ModelSpec &m = plan.model();
@@ -71,9 +97,9 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
       j.attribute("hostsDeclared", !c.hosts.empty());
       j.attributeArray("nodes", [&] {
         for (int64_t n = 0; n < c.nodes; ++n)
-          j.object([&] {
-            j.attribute("index", n);
-            j.attribute("host", c.host(n));
+          inlineObject(j, [&](llvm::json::OStream &o) {
+            o.attribute("index", n);
+            o.attribute("host", c.host(n));
           });
       });
     });
@@ -99,10 +125,9 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
         j.object([&] {
           j.attribute("kind", spell(g.kind));
           j.attribute("index", g.index);
-          j.attributeArray("ranks", [&] {
-            for (int64_t r : g.ranks)
-              j.value(r);
-          });
+          j.attributeBegin("ranks");
+          intArray(j, g.ranks);
+          j.attributeEnd();
         });
     });
     int64_t slotsPerGpu = plan.maxSlotsPerGpu();
@@ -116,53 +141,51 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
             j.attribute("layer", lp.layer);
             // Physical slot = position * expertsPerGpu + k; an empty slot (uneven layouts) is -1.
             std::vector<llvm::SmallVector<int32_t, 2>> held = lp.slots(s.ep);
-            j.attributeArray("physicalToLogical", [&] {
-              for (int64_t p = 0; p < s.ep; ++p)
-                for (int64_t k = 0; k < slotsPerGpu; ++k) {
-                  bool filled = k < int64_t(held[p].size());
-                  j.value(filled ? int64_t(held[p][k]) : int64_t(-1));
-                }
-            });
-            // Replica 0 (the primary) first.
+            std::vector<int64_t> physical;
+            physical.reserve(size_t(s.ep * slotsPerGpu));
+            for (int64_t p = 0; p < s.ep; ++p)
+              for (int64_t k = 0; k < slotsPerGpu; ++k) {
+                bool filled = k < int64_t(held[p].size());
+                physical.push_back(filled ? int64_t(held[p][k]) : int64_t(-1));
+              }
+            j.attributeBegin("physicalToLogical");
+            intArray(j, physical);
+            j.attributeEnd();
+            // Replica 0 (the primary) first; one expert to a line.
             j.attributeArray("logicalToPhysical", [&] {
-              for (size_t e = 0; e < lp.replicas.size(); ++e)
-                j.array([&] {
-                  for (int32_t p : lp.replicas[e]) {
-                    int64_t k = std::find(held[p].begin(), held[p].end(), int32_t(e)) - held[p].begin();
-                    j.value(int64_t(p) * slotsPerGpu + k);
-                  }
-                });
+              for (size_t e = 0; e < lp.replicas.size(); ++e) {
+                std::vector<int64_t> slots;
+                for (int32_t p : lp.replicas[e]) {
+                  int64_t k = std::find(held[p].begin(), held[p].end(), int32_t(e)) - held[p].begin();
+                  slots.push_back(int64_t(p) * slotsPerGpu + k);
+                }
+                intArray(j, slots);
+              }
             });
           });
       });
     });
-    // Each rank's experts, by MoE layer, as the rank loads them.
-    std::vector<std::vector<llvm::SmallVector<int32_t, 2>>> held;
-    for (const LayerPlacement &lp : plan.placement.layers)
-      held.push_back(lp.slots(s.ep));
+    // One line per rank. Its experts are not repeated here: in MoE layer l a rank holds the non-negative entries
+    // of placement.layers[l].physicalToLogical[coords.ep * slotsPerGpu ...][slotsPerGpu], in local-slot order.
+    // The host of each node, quoted by the JSON writer once, not once per rank.
+    std::vector<std::string> hosts;
+    for (int64_t n = 0; n < c.nodes; ++n) {
+      std::string quoted;
+      llvm::raw_string_ostream qs(quoted);
+      llvm::json::OStream(qs, 0).value(c.host(n));
+      hosts.push_back(std::move(quoted));
+    }
     j.attributeArray("ranks", [&] {
-      for (const Device &d : plan.devices)
-        j.object([&] {
-          j.attribute("rank", d.rank);
-          j.attribute("node", d.node);
-          j.attribute("host", c.host(d.node));
-          j.attribute("localRank", d.localGpu);
-          j.attribute("gpu", d.localGpu);
-          j.attributeObject("coords", [&] {
-            j.attribute("pp", d.coords[Axis::PP]);
-            j.attribute("dp", d.coords[Axis::DP]);
-            j.attribute("ep", d.coords[Axis::EP]);
-            j.attribute("tp", d.coords[Axis::TP]);
-          });
-          int64_t position = d.coords[Axis::EP];
-          j.attributeArray("experts", [&] {
-            for (const auto &layer : held)
-              j.array([&] {
-                for (int32_t e : layer[position])
-                  j.value(int64_t(e));
-              });
-          });
-        });
+      std::string line;
+      for (const Device &d : plan.devices) {
+        line.clear();
+        fmt::format_to(std::back_inserter(line),
+                       "{{\"rank\":{},\"node\":{},\"host\":{},\"localRank\":{},\"gpu\":{},\"coords\":"
+                       "{{\"pp\":{},\"dp\":{},\"ep\":{},\"tp\":{}}}}}",
+                       d.rank, d.node, hosts[d.node], d.localGpu, d.localGpu, d.coords[Axis::PP],
+                       d.coords[Axis::DP], d.coords[Axis::EP], d.coords[Axis::TP]);
+        j.rawValue(line);
+      }
     });
     j.attributeObject("environment", [&] {
       j.attributeObject("job", [&] {
@@ -176,29 +199,23 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
       std::string all;
       for (int64_t g = 0; g < c.gpusPerNode; ++g)
         all += (g ? "," : "") + std::to_string(g);
-      j.attributeArray("nodes", [&] {
-        for (int64_t n = 0; n < c.nodes; ++n)
-          j.object([&] { j.attribute("CUDA_VISIBLE_DEVICES", all); });
-      });
-      // For launchers that start one process per GPU with every GPU visible (mpirun).
-      j.attributeArray("ranks", [&] {
-        for (const Device &d : plan.devices)
-          j.object([&] { j.attribute("CUDA_VISIBLE_DEVICES", std::to_string(d.localGpu)); });
-      });
+      // Every node alike: each process of a node sees all its GPUs (a per-process launcher such as mpirun narrows
+      // it to the rank's `gpu`).
+      j.attributeObject("node", [&] { j.attribute("CUDA_VISIBLE_DEVICES", all); });
     });
   });
 }
 
 } // namespace
 
-void moec::writeManifest(const Plan &plan, llvm::StringRef sourceText, llvm::raw_ostream &os) {
+void moec::writeManifest(const Plan &plan, llvm::StringRef sourceText, llvm::raw_ostream &os, bool compact) {
   std::string planText;
   {
     llvm::raw_string_ostream ps(planText);
-    llvm::json::OStream compact(ps, 0);
-    writePlan(plan, compact);
+    llvm::json::OStream flat(ps, 0);
+    writePlan(plan, flat);
   }
-  llvm::json::OStream j(os, 1);
+  llvm::json::OStream j(os, compact ? 0 : 1);
   j.object([&] {
     j.attribute("manifestVersion", kManifestVersion);
     j.attributeObject("generator", [&] {
@@ -211,7 +228,10 @@ void moec::writeManifest(const Plan &plan, llvm::StringRef sourceText, llvm::raw
     });
     j.attribute("planDigest", "sha256:" + sha256(planText));
     j.attributeBegin("plan");
-    writePlan(plan, j);
+    if (compact)
+      j.rawValue(planText); // the same bytes the digest was taken of
+    else
+      writePlan(plan, j);
     j.attributeEnd();
   });
   os << "\n";

@@ -110,7 +110,10 @@ def distributed_layer(plan, entry, rank, groups):
     ep_group = next(g for g in plan["processGroups"] if g["kind"] == "ep" and rank in g["ranks"])
     ep_ranks = ep_group["ranks"]
     group = groups[("ep", ep_group["index"])]
-    held = entry["experts"][0]  # the experts this rank loads, in slot order, for the first MoE layer
+    # The experts this rank loads, in slot order, for the first MoE layer: its EP position's slots of the table.
+    position = entry["coords"]["ep"]
+    table = layer["physicalToLogical"][position * slots_per_gpu:(position + 1) * slots_per_gpu]
+    held = [e for e in table if e >= 0]
 
     x = tokens(rank)
     top_w, top_i = route(x, gate, top_k)
@@ -166,8 +169,8 @@ def main():
         fail("?", "MOEC_MANIFEST is not set")
     with open(path) as f:
         manifest = json.load(f)
-    if manifest.get("manifestVersion") != 1:
-        fail("?", "manifest version %r is not 1" % manifest.get("manifestVersion"))
+    if manifest.get("manifestVersion") != 2:
+        fail("?", "manifest version %r is not 2" % manifest.get("manifestVersion"))
     plan = manifest["plan"]
     rank, local, world, node = launcher_environment()
     entry = check_environment(plan, rank, local, world, node)

@@ -42,6 +42,7 @@ struct GpuSpec : Located {
   double memBandwidth = 0; ///< bytes/s
   double launchOverhead = 2e-6;  ///< s per kernel
   double reservedMemory = 512.0 * 1024 * 1024; ///< bytes the runtime keeps (CUDA context, workspaces)
+  GpuVendor vendor = GpuVendor::Nvidia; ///< whose device plugin schedules it (Kubernetes resource names)
 };
 
 struct AttentionSpec : Located {

@@ -18,6 +18,7 @@
 namespace moec {
 
 enum class Precision { BF16, FP16, FP8, FP32 };
+enum class GpuVendor { Nvidia, Amd };
 enum class AttentionKind { MHA, GQA, MLA };
 enum class Activation { Gelu, Relu, Silu, SwiGLU };
 enum class Phase { Prefill, Decode };
@@ -42,6 +43,7 @@ template <typename E> struct EnumTable;
   };
 MOEC_ENUM_TABLE(Precision, {Precision::BF16, "bf16"}, {Precision::FP16, "fp16"}, {Precision::FP8, "fp8"},
                 {Precision::FP32, "fp32"})
+MOEC_ENUM_TABLE(GpuVendor, {GpuVendor::Nvidia, "nvidia"}, {GpuVendor::Amd, "amd"})
 MOEC_ENUM_TABLE(AttentionKind, {AttentionKind::MHA, "mha"}, {AttentionKind::GQA, "gqa"},
                 {AttentionKind::MLA, "mla"})
 MOEC_ENUM_TABLE(Activation, {Activation::Gelu, "gelu"}, {Activation::Relu, "relu"}, {Activation::Silu, "silu"},

@@ -19,10 +19,14 @@
 
 namespace moec {
 
-constexpr int kManifestVersion = 1;
+constexpr int kManifestVersion = 2;
 
 /// Write the manifest of \p plan. \p sourceText is the main spec file's text (hashed into the identity).
-void writeManifest(const ir::Plan &plan, llvm::StringRef sourceText, llvm::raw_ostream &os);
+/// \p compact writes it on one line, without indentation (what a Kubernetes ConfigMap, at most 1 MiB, needs).
+void writeManifest(const ir::Plan &plan, llvm::StringRef sourceText, llvm::raw_ostream &os, bool compact = false);
+
+/// The most bytes a Kubernetes ConfigMap holds.
+constexpr size_t kConfigMapLimit = 1 << 20;
 
 /// -emit=placement: `layer,expert,replica,rank` (rank: the position 0..ep-1 in the EP group; replica 0 the
 /// primary), the format placement = explicit reads back.

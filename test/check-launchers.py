@@ -2,7 +2,8 @@
 """check-launchers.py MOEC OUTDIR SPEC...: every launcher's files for every spec: moec succeeds, writes the
 manifest and at least one more file, `bash -n` accepts every generated shell script, and shellcheck (Debian's
 package, installed by `.ci/deps test`) finds nothing in it at any severity; every YAML file parses (python3-yaml)
-and a LeaderWorkerSet holds the fields its API requires."""
+and a LeaderWorkerSet holds the fields its API requires; and every flag an engine's script passes to the engine is
+in that engine's documented flag table (test/engine-flags/<engine>.txt)."""
 import os
 import re
 import subprocess
@@ -35,6 +36,18 @@ def check_lws(path):
 
 
 moec, outdir, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+tables = {}
+for engine in ("sglang", "vllm", "megatron"):
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine-flags", engine + ".txt")) as f:
+        tables[engine] = {line.strip() for line in f if line.startswith("--")}
+
+
+def engine_flags(path):
+    """The --flags on the script's exec line (the engine's command), not those of the shell around it."""
+    with open(path) as f:
+        lines = [l for l in f.read().replace("\\\n", " ").splitlines() if l.startswith("exec ")]
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9_-]*)", " ".join(lines)))
+
 launchers = ["torchrun", "slurm", "mpirun", "kubernetes", "sglang", "vllm", "megatron"]
 failed = 0
 scripts = 0
@@ -57,6 +70,10 @@ for spec in specs:
                 for p in problems:
                     failed += 1
                     print("FAIL %s: %s" % (f, p))
+            if f.endswith(".sh") and launcher in tables:
+                for flag in sorted(engine_flags(f) - tables[launcher]):
+                    failed += 1
+                    print("FAIL %s: %s is not in test/engine-flags/%s.txt" % (f, flag, launcher))
             if f.endswith((".sh", ".sbatch")):
                 scripts += 1
                 if not os.access(f, os.X_OK):

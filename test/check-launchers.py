@@ -43,9 +43,10 @@ for engine in ("sglang", "vllm", "megatron"):
 
 
 def engine_flags(path):
-    """The --flags on the script's exec line (the engine's command), not those of the shell around it."""
+    """The --flags on the script's exec line (the engine's command) and in the arrays it expands, not those of the
+    shell around it."""
     with open(path) as f:
-        lines = [l for l in f.read().replace("\\\n", " ").splitlines() if l.startswith("exec ")]
+        lines = [l for l in f.read().replace("\\\n", " ").splitlines() if l.startswith("exec ") or "=(--" in l]
     return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9_-]*)", " ".join(lines)))
 
 launchers = ["torchrun", "slurm", "mpirun", "kubernetes", "sglang", "vllm", "megatron"]

@@ -18,6 +18,26 @@ unsigned moec::bytesPerElement(Precision p) {
   llvm_unreachable("unknown precision");
 }
 
+std::string ModelSpec::describeMoeLayers() const {
+  std::vector<int64_t> moe;
+  for (int64_t l = 0; l < int64_t(moeMask.size()); ++l)
+    if (moeMask[l])
+      moe.push_back(l);
+  if (moe.empty())
+    return "none";
+  if (moe.back() - moe.front() + 1 == int64_t(moe.size()))
+    return std::to_string(moe.front()) + ".." + std::to_string(moe.back());
+  std::string out;
+  for (size_t i = 0; i < moe.size(); ++i) {
+    if (moe.size() > 8 && i == 3) {
+      out += ", ..., " + std::to_string(moe.back());
+      break;
+    }
+    out += (i ? ", " : "") + std::to_string(moe[i]);
+  }
+  return out;
+}
+
 std::string StrategySpec::orderString() const {
   std::string out;
   for (Axis a : order)

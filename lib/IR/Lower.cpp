@@ -32,7 +32,7 @@ public:
     plan.dense.kind = ProgramKind::Dense;
     plan.moe.name = "moe";
     plan.moe.kind = ProgramKind::MoE;
-    if (m.denseLayers > 0)
+    if (m.denseLayerCount() > 0)
       buildLayer(plan.dense, LayerKind::Dense);
     if (m.moeLayers() > 0)
       buildLayer(plan.moe, LayerKind::MoE);

@@ -29,6 +29,14 @@ std::string range(int64_t first, int64_t last) {
   return first == last ? std::to_string(first) : std::to_string(first) + ".." + std::to_string(last);
 }
 
+/// A run of MoE layers printed once: "3..60" when they are consecutive decoder layers, "[1, 3, 5, 7]" or
+/// "[1..7]"-style runs otherwise (interleaved MoE layers).
+std::string layerRun(llvm::ArrayRef<int64_t> layers) {
+  if (layers.back() - layers.front() + 1 == int64_t(layers.size()))
+    return range(layers.front(), layers.back());
+  return formatRanks(layers);
+}
+
 class Printer {
 public:
   Printer(const Plan &plan, llvm::raw_ostream &os, const llvm::SourceMgr &srcMgr)
@@ -192,7 +200,10 @@ private:
       size_t j = i;
       while (j + 1 < pl.layers.size() && pl.layers[j + 1] == pl.layers[i])
         ++j;
-      os << "    layers " << range(pl.layers[i].layer, pl.layers[j].layer) << " {\n";
+      std::vector<int64_t> run;
+      for (size_t k = i; k <= j; ++k)
+        run.push_back(pl.layers[k].layer);
+      os << "    layers " << layerRun(run) << " {\n";
       std::vector<llvm::SmallVector<int32_t, 2>> held = pl.layers[i].slots(plan.ep());
       for (int64_t p = 0; p < plan.ep(); ++p) {
         int64_t rank = group.ranks[p];
@@ -229,7 +240,10 @@ private:
       while (j + 1 < plan.traffic.size() && plan.traffic[j + 1].sameAs(plan.traffic[i]))
         ++j;
       const LayerTraffic &t = plan.traffic[i];
-      os << "    layers " << range(t.layer, plan.traffic[j].layer) << ": send " << bytes(t.sendBytesMax)
+      std::vector<int64_t> run;
+      for (size_t k = i; k <= j; ++k)
+        run.push_back(plan.traffic[k].layer);
+      os << "    layers " << layerRun(run) << ": send " << bytes(t.sendBytesMax)
          << " (nvlink " << bytes(t.nvlinkBytesMax) << ", network " << bytes(t.networkBytesMax)
          << "), receive " << bytes(t.recvBytesMax) << " per rank at most; nodes per token "
          << fmt::format("{:.3f}", t.expectedNodes) << " (remote " << fmt::format("{:.3f}", t.expectedRemoteNodes)

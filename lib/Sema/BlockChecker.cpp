@@ -212,6 +212,17 @@ std::optional<Value> BlockChecker::coerce(const AssignStmt &assign, const KeyDes
       if (e.kind != Value::Kind::String)
         return fail(key + " expects a list of strings, but an element is " + e.describeKind());
     return v;
+  case KeyType::IntList:
+    if (v.kind != Value::Kind::List || v.list.empty())
+      return fail(key + " expects a non-empty list of integers, such as [1, 3, 5]");
+    for (const Value &e : v.list) {
+      if (e.kind != Value::Kind::Int)
+        return fail(key + " expects a list of integers, but an element is " + e.describeKind());
+      if (e.i < kd.minInt || e.i > kd.maxInt)
+        return fail(key + " expects integers from " + std::to_string(kd.minInt) + " to " +
+                    std::to_string(kd.maxInt) + ", but an element is " + std::to_string(e.i));
+    }
+    return v;
   }
   llvm_unreachable("unknown key type");
 }

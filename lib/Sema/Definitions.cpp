@@ -47,6 +47,43 @@ void Sema::buildModel(const Block &block, const BlockDesc &desc) {
                                              " layers");
     ok = false;
   }
+  // Which layers are MoE: the first `dense_layers` are dense; after them every `moe_every`-th layer is MoE, the
+  // last of each run (Llama 4's interleave_moe_layer_step, Qwen-MoE's decoder_sparse_step); or exactly the layers
+  // of `moe_layer_list`.
+  int64_t every = c.getInt("moe_every", 1);
+  model->moeMask.assign(size_t(std::max<int64_t>(model->layers, 0)), false);
+  if (c.has("moe_layer_list")) {
+    for (llvm::StringRef other : {"dense_layers", "moe_every"})
+      if (c.has(other)) {
+        diags.error(c.locOf(other), "'" + other.str() + "' and 'moe_layer_list' both say which layers are MoE: "
+                                    "give one");
+        ok = false;
+      }
+    if (std::optional<Value> list = c.get("moe_layer_list")) {
+      int64_t previous = -1;
+      for (const Value &e : list->list) {
+        if (e.i >= model->layers) {
+          diags.error(c.locOf("moe_layer_list"), "moe_layer_list names layer " + std::to_string(e.i) +
+                                                     ", but the model's layers are 0.." +
+                                                     std::to_string(model->layers - 1));
+          ok = false;
+          break;
+        }
+        if (e.i <= previous) {
+          diags.error(c.locOf("moe_layer_list"), "moe_layer_list must list each layer once, in increasing order; " +
+                                                     std::to_string(e.i) + " follows " + std::to_string(previous));
+          ok = false;
+          break;
+        }
+        model->moeMask[e.i] = true;
+        previous = e.i;
+      }
+    }
+  } else {
+    for (int64_t l = model->denseLayers; l < model->layers; ++l)
+      model->moeMask[l] = (l - model->denseLayers + 1) % every == 0;
+  }
+  model->moeCount = std::count(model->moeMask.begin(), model->moeMask.end(), true);
 
   // attention
   if (const Block *sub = c.subBlock("attention")) {
@@ -78,11 +115,14 @@ void Sema::buildModel(const Block &block, const BlockDesc &desc) {
     m.evaluateAll();
     ok &= m.isOk();
     model->mlp = mlp;
-  } else if (model->denseLayers > 0) {
-    diags.error(c.locOf("dense_layers"), "model " + quoted(block.getName()) + " has " +
-                                             std::to_string(model->denseLayers) +
-                                             (model->denseLayers == 1 ? " dense layer" : " dense layers") +
-                                             " but no 'mlp' block to define their FFN");
+  } else if (int64_t dense = c.has("moe_layer_list") || c.has("moe_every") ? model->denseLayerCount()
+                                                                             : model->denseLayers;
+             dense > 0) {
+    llvm::StringRef key = c.has("moe_layer_list") ? "moe_layer_list" : c.has("dense_layers") ? "dense_layers"
+                                                                                            : "moe_every";
+    diags.error(c.locOf(key), "model " + quoted(block.getName()) + " has " + std::to_string(dense) +
+                                  (dense == 1 ? " dense layer" : " dense layers") +
+                                  " but no 'mlp' block to define their FFN");
     ok = false;
   }
 
@@ -107,8 +147,8 @@ void Sema::buildModel(const Block &block, const BlockDesc &desc) {
                                         " has no 'moe' block; moec plans Mixture-of-Experts models");
     ok = false;
   }
-  if (ok && model->denseLayers == model->layers)
-    diags.warning(c.locOf("dense_layers"), "every layer of model " + quoted(block.getName()) +
+  if (ok && model->moeCount == 0)
+    diags.warning(c.locOf(c.has("moe_every") ? "moe_every" : "dense_layers"), "every layer of model " + quoted(block.getName()) +
                                                " is dense; its 'moe' block is never used");
   valid[block.getName().str() + "@model"] = ok;
   models[block.getName()] = model.get();

@@ -85,7 +85,7 @@ void Sema::checkDeploy(DeploySpec &d) {
                                    " (experts are split tp ways)");
     ok = false;
   }
-  if (m.mlp && m.denseLayers > 0 && m.mlp->hidden % s.tp != 0) {
+  if (m.mlp && m.denseLayerCount() > 0 && m.mlp->hidden % s.tp != 0) {
     diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " does not divide the dense FFN hidden size " +
                                    num(m.mlp->hidden) + " of model " + quoted(m.name));
     ok = false;

@@ -56,7 +56,7 @@ llvm::StringMap<Value> moec::requireEnvironment(const DeploySpec &d) {
   set("attention_dp", dv.attentionDp);
   set("ep_group_nodes", dv.epGroupNodes);
   set("layers", m.layers);
-  set("dense_layers", m.denseLayers);
+  set("dense_layers", m.denseLayerCount());
   set("moe_layers", dv.moeLayers);
   set("layers_per_stage", dv.layersPerStage);
   set("heads", m.attention.heads);

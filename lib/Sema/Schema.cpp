@@ -50,6 +50,8 @@ const KeyDesc gpuKeys[] = {
 const KeyDesc modelKeys[] = {
     intKey("layers", true, 1, 10000),
     intKey("dense_layers", false, 0, 10000),
+    intKey("moe_every", false, 1, 10000),
+    {"moe_layer_list", KeyType::IntList, false, Dim::None, 0, 9999},
     intKey("hidden", true, 1, kMaxDim),
     intKey("vocab", false, 1, kMaxDim),
     enumKey("precision", true, enumNames<Precision>()),

@@ -381,9 +381,21 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                          m.moe.topK, m.moe.expertHidden);
     if (m.moe.sharedExperts)
       model += fmt::format(" --moe-shared-expert-intermediate-size {}", m.moe.sharedExperts * m.moe.expertHidden);
-    if (m.denseLayers)
-      model += " --moe-layer-freq " +
-               shellQuote(fmt::format("[0]*{}+[1]*{}", m.denseLayers, m.layers - m.denseLayers));
+    if (m.denseLayerCount() > 0) {
+      // Megatron-Core's list form: 1 for a MoE layer, 0 for a dense one; a run of dense layers, then MoE, short.
+      bool firstDense = m.moeCount == m.layers - m.denseLayers && m.isMoeLayer(m.layers - 1) &&
+                        m.firstMoeLayer() == m.denseLayers;
+      std::string freq;
+      if (firstDense) {
+        freq = fmt::format("[0]*{}+[1]*{}", m.denseLayers, m.moeCount);
+      } else {
+        freq = "[";
+        for (int64_t l = 0; l < m.layers; ++l)
+          freq += (l ? "," : "") + std::string(m.isMoeLayer(l) ? "1" : "0");
+        freq += "]";
+      }
+      model += " --moe-layer-freq " + shellQuote(freq);
+    }
     if (m.moe.routeGroups) {
       model += fmt::format(" --moe-router-num-groups {}", m.moe.routeGroups);
       if (m.moe.routeNodes)

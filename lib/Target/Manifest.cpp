@@ -54,7 +54,7 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
     j.attributeObject("model", [&] {
       j.attribute("name", m.name);
       j.attribute("layers", m.layers);
-      j.attribute("denseLayers", m.denseLayers);
+      j.attribute("denseLayers", m.denseLayerCount());
       j.attribute("hidden", m.hidden);
       j.attribute("precision", spell(m.precision));
       j.attribute("vocab", m.vocab);

@@ -42,7 +42,7 @@ public:
 
   bool build(std::string &error) {
     const ModelSpec &m = plan.model();
-    layer = opts.layer >= 0 ? opts.layer : (m.denseLayers < m.layers ? m.denseLayers : 0);
+    layer = opts.layer >= 0 ? opts.layer : m.firstMoeLayer();
     if (layer >= m.layers) {
       error = "-layer=" + std::to_string(layer) + " is past the last layer of model '" + m.name + "' (" +
               std::to_string(m.layers - 1) + ")";
@@ -416,7 +416,7 @@ bool moec::buildView(const Plan &plan, const ViewOptions &options, DotGraph &gra
 
 std::string moec::viewFileName(const Plan &plan, const ViewOptions &options, llvm::StringRef extension) {
   const ModelSpec &m = plan.model();
-  int64_t layer = options.layer >= 0 ? options.layer : (m.denseLayers < m.layers ? m.denseLayers : 0);
+  int64_t layer = options.layer >= 0 ? options.layer : m.firstMoeLayer();
   switch (options.view) {
   case View::Overview:
     return "system_overview." + extension.str();

@@ -27,8 +27,7 @@ public:
       return std::nullopt;
     if (*layer >= m.layers || !m.isMoeLayer(*layer)) {
       diags.error(row.fields[0].loc, "layer " + std::to_string(*layer) + " is not a MoE layer of model '" + m.name +
-                                         "' (MoE layers are " + std::to_string(m.denseLayers) + ".." +
-                                         std::to_string(m.layers - 1) + ")");
+                                         "' (MoE layers are " + m.describeMoeLayers() + ")");
       return std::nullopt;
     }
     if (*expert >= m.moe.experts) {

@@ -83,8 +83,23 @@ struct ModelSpec : Located {
   std::optional<MlpSpec> mlp; ///< Present when the model has dense layers (or declares it anyway).
   MoeSpec moe;
 
-  int64_t moeLayers() const { return layers - denseLayers; }
-  bool isMoeLayer(int64_t layer) const { return layer >= denseLayers; }
+  /// Which layers are MoE, by decoder-layer index (filled by Sema from `dense_layers`, `moe_every` and
+  /// `moe_layer_list`); the others are dense.
+  std::vector<bool> moeMask;
+  int64_t moeCount = 0;
+
+  int64_t moeLayers() const { return moeCount; }
+  int64_t denseLayerCount() const { return layers - moeCount; }
+  bool isMoeLayer(int64_t layer) const { return layer >= 0 && layer < int64_t(moeMask.size()) && moeMask[layer]; }
+  /// The first MoE layer, or 0 when there is none.
+  int64_t firstMoeLayer() const {
+    for (int64_t l = 0; l < int64_t(moeMask.size()); ++l)
+      if (moeMask[l])
+        return l;
+    return 0;
+  }
+  /// "3..60", or "1, 3, 5, ..., 47 (every 2nd from 0)", for diagnostics.
+  std::string describeMoeLayers() const;
 };
 
 struct LinkSpec : Located {

@@ -28,6 +28,7 @@ enum class KeyType {
   Ref,        ///< The name of a definition of kind `refKind`.
   String,     ///< A string literal.
   StringList, ///< A list of string literals.
+  IntList,    ///< A list of exact integers, each in [minInt, maxInt].
 };
 
 struct KeyDesc {

@@ -255,9 +255,13 @@ void Sema::buildCluster(const Block &block, const BlockDesc &desc) {
   for (auto [kind, link] : {std::pair<llvm::StringRef, LinkSpec *>{"intra_node", &cluster->intraNode},
                             {"inter_node", &cluster->interNode}}) {
     const Block *sub = c.subBlock(kind);
+    // One node has no network: its inter_node block may be left out (bandwidth and latency then 0, never used).
+    if (!sub && kind == "inter_node" && c.valid("nodes") && cluster->nodes == 1)
+      continue;
     if (!sub) {
       diags.error(block.getNameLoc(), "cluster " + quoted(block.getName()) + " has no " + quoted(kind) +
-                                          " block (its bandwidth and latency)");
+                                          " block (its bandwidth and latency)" +
+                                          (kind == "inter_node" ? "; only a one-node cluster may leave it out" : ""));
       ok = false;
       continue;
     }

@@ -196,9 +196,16 @@ private:
         std::vector<double> nodeShare(groupNodes[g], 0.0);
         for (int64_t p = 0; p < ep; ++p)
           nodeShare[positionNode[g][p]] += t.share[p];
+        // What leaves each node: the other nodes' shares, summed, so that a group on one node sends exactly
+        // nothing over the network (1 - its own share would leave a rounding residue, and a network latency).
+        std::vector<double> otherNodes(groupNodes[g], 0.0);
+        for (int64_t n = 0; n < groupNodes[g]; ++n)
+          for (int64_t o = 0; o < groupNodes[g]; ++o)
+            if (o != n)
+              otherNodes[n] += nodeShare[o];
         for (int64_t p = 0; p < ep; ++p) {
           double nvlink = assignments * perAssignment * (nodeShare[positionNode[g][p]] - t.share[p]);
-          double network = assignments * perAssignment * (1.0 - nodeShare[positionNode[g][p]]);
+          double network = assignments * perAssignment * otherNodes[positionNode[g][p]];
           t.nvlinkBytesMax = std::max(t.nvlinkBytesMax, nvlink);
           t.networkBytesMax = std::max(t.networkBytesMax, network);
           t.sendBytesMax = std::max(t.sendBytesMax, nvlink + network);

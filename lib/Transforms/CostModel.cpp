@@ -171,7 +171,8 @@ private:
                                                      : s.combinePrecision.value_or(m.precision);
         double factor = double(bytesPerElement(prec)) / double(bytesPerElement(m.precision));
         double network = traffic->networkBytesMax * factor, nvlink = traffic->nvlinkBytesMax * factor;
-        double t = std::max(network / c.interNode.bandwidth, nvlink / c.intraNode.bandwidth);
+        double t = std::max(network > 0 ? network / c.interNode.bandwidth : 0.0,
+                            nvlink > 0 ? nvlink / c.intraNode.bandwidth : 0.0);
         t += network > 0 ? c.interNode.latency : c.intraNode.latency;
         double meanRecv = tokens * double(m.moe.topK) * double(m.hidden) * bytesPerElement(m.precision);
         double imbalance = meanRecv > 0 ? std::max(1.0, traffic->recvBytesMax / meanRecv) : 1.0;

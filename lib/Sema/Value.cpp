@@ -100,6 +100,17 @@ private:
   std::optional<Value> evalNumber(const NumberExpr &n) {
     if (n.getUnit().empty())
       return n.isInt() ? Value::integer(n.getInt()) : Value::real(n.getReal());
+    // Token counts as people write them: 4k = 4,096, 128k = 131,072, 1M = 1,048,576 (binary, as context lengths
+    // are counted). A plain number, exact when it is whole.
+    if (n.getUnit() == "k" || n.getUnit() == "K" || n.getUnit() == "M") {
+      double scale = n.getUnit() == "M" ? 1048576.0 : 1024.0;
+      double value = n.getReal() * scale;
+      if (n.isInt() && value < 9.0e15)
+        return Value::integer(n.getInt() * int64_t(scale));
+      if (value == std::floor(value) && value < 9.0e15)
+        return Value::integer(int64_t(value));
+      return Value::real(value);
+    }
     std::optional<UnitInfo> unit = lookupUnit(n.getUnit());
     if (!unit) {
       std::string msg = "unknown unit '" + n.getUnit().str() + "'";

@@ -3,7 +3,7 @@
 manifest and at least one more file, `bash -n` accepts every generated shell script, and shellcheck (Debian's
 package, installed by `.ci/deps test`) finds nothing in it at any severity; every YAML file parses (python3-yaml)
 and a LeaderWorkerSet holds the fields its API requires; and every flag an engine's script passes to the engine is
-in that engine's documented flag table (test/engine-flags/<engine>.txt)."""
+in that engine's documented flag table (test/Inputs/engine-flags/<engine>.txt)."""
 import os
 import re
 import subprocess
@@ -38,7 +38,7 @@ def check_lws(path):
 moec, outdir, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
 tables = {}
 for engine in ("sglang", "vllm", "megatron"):
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine-flags", engine + ".txt")) as f:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs", "engine-flags", engine + ".txt")) as f:
         tables[engine] = {line.strip() for line in f if line.startswith("--")}
 
 
@@ -74,7 +74,7 @@ for spec in specs:
             if f.endswith(".sh") and launcher in tables:
                 for flag in sorted(engine_flags(f) - tables[launcher]):
                     failed += 1
-                    print("FAIL %s: %s is not in test/engine-flags/%s.txt" % (f, flag, launcher))
+                    print("FAIL %s: %s is not in test/Inputs/engine-flags/%s.txt" % (f, flag, launcher))
             if f.endswith((".sh", ".sbatch")):
                 scripts += 1
                 if not os.access(f, os.X_OK):

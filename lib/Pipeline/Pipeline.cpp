@@ -91,6 +91,28 @@ Compilation moec::compileDeploy(const DeploySpec &deploy, const PipelineOptions 
   return result;
 }
 
+llvm::StringRef moec::spell(EmitKind kind) {
+  switch (kind) {
+  case EmitKind::Ast:
+    return "ast";
+  case EmitKind::IR:
+    return "ir";
+  case EmitKind::Report:
+    return "report";
+  case EmitKind::Dot:
+    return "dot";
+  case EmitKind::Svg:
+    return "svg";
+  case EmitKind::Manifest:
+    return "manifest";
+  case EmitKind::Launch:
+    return "launch";
+  case EmitKind::Placement:
+    return "placement";
+  }
+  llvm_unreachable("unknown emit");
+}
+
 std::vector<View> moec::expandViews(ViewChoice choice) {
   switch (choice) {
   case ViewChoice::Overview:

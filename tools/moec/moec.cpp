@@ -54,7 +54,8 @@ cl::opt<EmitKind> emit("emit", cl::desc("What to print"), cl::init(EmitKind::Ast
                        cl::cat(moecCategory));
 
 cl::opt<Launcher> launcher(
-    "launcher", cl::desc("The launcher -emit=launch writes files for"), cl::init(Launcher::Torchrun),
+    "launcher", cl::desc("The launcher -emit=launch writes files for (default: torchrun)"),
+    cl::init(Launcher::Torchrun),
     cl::values(clEnumValN(Launcher::Torchrun, "torchrun", "one torchrun command per node, static rendezvous"),
                clEnumValN(Launcher::Slurm, "slurm", "an sbatch script starting one torchrun per node"),
                clEnumValN(Launcher::Mpirun, "mpirun", "an Open MPI hostfile, rankfile and command"),
@@ -173,6 +174,24 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
   }
   if (emit == EmitKind::Ast && (!passPipeline.empty() || printIRAfterAll || timePasses))
     return usageError("-passes, -print-ir-after-all and -time-passes act on the plan: use them with -emit=ir");
+  // No option is ignored silently: one that the chosen emit does not read is an error.
+  llvm::StringRef emitName = spell(emit.getValue());
+  auto notFor = [&](llvm::StringRef option, llvm::StringRef needs) {
+    return usageError(option + " has no effect with -emit=" + emitName + ": it applies to " + needs);
+  };
+  if (format.getNumOccurrences() && emit != EmitKind::Report)
+    return notFor("-format", "-emit=report");
+  if (!passPipeline.empty() && emit != EmitKind::IR)
+    return notFor("-passes", "-emit=ir (every other emit needs the whole default pipeline)");
+  if (launcher.getNumOccurrences() && emit != EmitKind::Launch)
+    return notFor("-launcher", "-emit=launch");
+  if ((view.getNumOccurrences() || viewLayer.getNumOccurrences() || viewReplica.getNumOccurrences() ||
+       viewGpu.getNumOccurrences()) &&
+      emit != EmitKind::Dot && emit != EmitKind::Svg)
+    return notFor(view.getNumOccurrences() ? "-view" : viewLayer.getNumOccurrences() ? "-layer"
+                  : viewReplica.getNumOccurrences()  ? "-replica"
+                                                     : "-gpu",
+                  "-emit=dot and -emit=svg");
 
   // Everything past the AST works on one deploy.
   Compilation compiled;

@@ -68,6 +68,8 @@ struct Compilation {
 Compilation compileDeploy(const DeploySpec &deploy, const PipelineOptions &options, DiagEngine &diags);
 
 enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch, Placement };
+/// The -emit= spelling of \p kind.
+llvm::StringRef spell(EmitKind kind);
 enum class ReportFormat { Text, Json };
 
 /// -view: one of the five views, or all of them.

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/IR/Plan.h"
+#include "moec/Support/Strings.h"
 #include "moec/Support/Units.h"
 
 #include "llvm/Support/SourceMgr.h"
@@ -47,7 +48,7 @@ public:
     const ClusterSpec &c = plan.cluster();
     const StrategySpec &s = plan.strategy();
     os << "plan " << d.name << " {\n";
-    os << "  deploy: model " << plan.model().name << ", cluster " << c.name << " (" << c.nodes << " nodes x "
+    os << "  deploy: model " << plan.model().name << ", cluster " << c.name << " (" << plural(c.nodes, "node") << " x "
        << c.gpusPerNode << " GPUs " << c.gpu->name << "), strategy " << s.name << ", workload "
        << plan.workload().name << " (" << spell(plan.workload().phase) << ")\n";
     os << "  parallel: world " << plan.devices.size() << " = pp " << s.pp << " x dp " << s.dp << " x ep " << s.ep

@@ -112,6 +112,10 @@ std::optional<StringProblem> moec::checkInterfaceName(llvm::StringRef name) {
   return std::nullopt;
 }
 
+std::string moec::plural(int64_t n, llvm::StringRef one, llvm::StringRef many) {
+  return std::to_string(n) + " " + (n == 1 ? one.str() : many.empty() ? one.str() + "s" : many.str());
+}
+
 std::string moec::shellQuote(llvm::StringRef text) {
   if (!text.empty() && text.front() != '-' && llvm::all_of(text, plainShellChar))
     return text.str();

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Target/Report.h"
+#include "moec/Support/Strings.h"
 #include "moec/Support/Units.h"
 
 #include "llvm/Support/JSON.h"
@@ -43,7 +44,7 @@ std::vector<Check> checks(const Plan &plan) {
   int64_t most = plan.maxSlotsPerGpu();
   double mean = double(plan.model().moe.experts + s.redundantExperts) / double(s.ep);
   out.push_back({"expert parallelism", "ep = " + std::to_string(s.ep) + ", " +
-                                           std::to_string(plan.deploy->derived.epGroupNodes) + " nodes per EP group",
+                                           plural(plan.deploy->derived.epGroupNodes, "node") + " per EP group",
                  true});
   out.push_back({"experts per GPU per MoE layer", "max " + std::to_string(most) + ", mean " + formatNumber(mean, 3),
                  true});

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Target/Dot.h"
+#include "moec/Support/Strings.h"
 
 #include "fmt/format.h"
 
@@ -338,7 +339,7 @@ private:
     bool perNode = world > 256; // group ranks by node when one node per GPU would not stay readable
     const ModelSpec &m = plan.model();
     g.label = plan.deploy->name + ": " + std::to_string(world) + " GPUs on " +
-              std::to_string(plan.cluster().nodes) + " nodes, " + std::to_string(s.dp) +
+              plural(plan.cluster().nodes, "node") + ", " + std::to_string(s.dp) +
               (s.dp == 1 ? " replica x EP " : " replicas x EP ") +
               std::to_string(s.ep) + " x TP " + std::to_string(s.tp) + " x PP " + std::to_string(s.pp) +
               "; experts of layer " + std::to_string(layer) + "; routing of each replica's first micro-batch" +

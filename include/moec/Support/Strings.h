@@ -31,6 +31,9 @@ std::optional<StringProblem> checkHostName(llvm::StringRef host);
 /// `-`.
 std::optional<StringProblem> checkInterfaceName(llvm::StringRef name);
 
+/// "1 node", "3 nodes": \p n with \p one, or \p many (default: \p one + "s") when n is not 1.
+std::string plural(int64_t n, llvm::StringRef one, llvm::StringRef many = {});
+
 /// \p text as one word of POSIX shell: single-quoted, each `'` written as `'\''`. A plain word (letters, digits
 /// and `_./:=@%+,-`, not starting with `-`) is returned as it is.
 std::string shellQuote(llvm::StringRef text);

@@ -5,7 +5,7 @@ using namespace moec;
 
 RequirementChecker::~RequirementChecker() = default;
 
-unsigned moec::bytesPerElement(Precision p) {
+double moec::bytesPerElement(Precision p) {
   switch (p) {
   case Precision::BF16:
   case Precision::FP16:
@@ -14,8 +14,24 @@ unsigned moec::bytesPerElement(Precision p) {
     return 1;
   case Precision::FP32:
     return 4;
+  case Precision::FP4:
+    return 0.5;
+  case Precision::MXFP4:
+    return (4.0 + 8.0 / 32.0) / 8.0;
+  case Precision::NVFP4:
+    return (4.0 + 8.0 / 16.0) / 8.0;
   }
   llvm_unreachable("unknown precision");
+}
+
+std::string ModelSpec::describePrecision() const {
+  std::string parts;
+  for (auto [name, p] : {std::pair{"attention", this->parts.attention}, std::pair{"dense FFN", this->parts.denseFfn},
+                         std::pair{"experts", this->parts.experts}, std::pair{"embedding", this->parts.embedding},
+                         std::pair{"KV cache", this->parts.kvCache}})
+    if (p != precision)
+      parts += (parts.empty() ? "" : ", ") + std::string(name) + " " + spell(p).str();
+  return spell(precision).str() + (parts.empty() ? "" : " (" + parts + ")");
 }
 
 std::string ModelSpec::describeMoeLayers() const {

@@ -37,9 +37,23 @@ void Sema::buildModel(const Block &block, const BlockDesc &desc) {
   model->hidden = c.getInt("hidden", 1);
   model->vocab = c.getInt("vocab", 0);
   model->precision = c.getEnum("precision", Precision::BF16);
+  model->parts.attention = c.getEnum("attention_precision", model->precision);
+  model->parts.denseFfn = c.getEnum("dense_precision", model->precision);
+  model->parts.experts = c.getEnum("expert_precision", model->precision);
+  model->parts.embedding = c.getEnum("embedding_precision", model->precision);
+  model->parts.kvCache = c.getEnum("kv_precision", model->precision);
   model->dropout = c.getReal("dropout", 0);
   c.evaluateAll();
   bool ok = c.isOk();
+  // 4-bit formats hold weights: activations and the KV cache need a format computed in.
+  for (llvm::StringRef key : {"precision", "kv_precision"})
+    if (c.valid(key) && isFourBit(parseEnum<Precision>(c.get(key)->s).value_or(Precision::BF16))) {
+      diags.error(c.locOf(key), "'" + key.str() + " = " + c.get(key)->s + "': 4-bit formats hold weights only; " +
+                                    (key == "precision" ? "keep 'precision' (activations) at bf16 or fp8 and set "
+                                                          "'expert_precision' (or another part's) to " + c.get(key)->s
+                                                        : std::string("the KV cache needs bf16, fp16, fp8 or fp32")));
+      ok = false;
+    }
 
   if (c.valid("dense_layers") && c.valid("layers") && model->denseLayers > model->layers) {
     diags.error(c.locOf("dense_layers"), "dense_layers = " + std::to_string(model->denseLayers) +
@@ -326,6 +340,14 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
     s->dispatchPrecision = c.getEnum("dispatch_precision", Precision::BF16);
   if (c.valid("combine_precision"))
     s->combinePrecision = c.getEnum("combine_precision", Precision::BF16);
+  for (auto [key, value] : {std::pair{"dispatch_precision", s->dispatchPrecision},
+                            std::pair{"combine_precision", s->combinePrecision}})
+    if (value && isFourBit(*value)) {
+      diags.error(c.locOf(key), std::string("'") + key + " = " + spell(*value).str() +
+                                    "': dispatch and combine send activations, in bf16, fp16, fp8 or fp32");
+      s->dispatchPrecision.reset(); // keep the plan's sizes meaningful after the error
+      s->combinePrecision.reset();
+    }
   c.evaluateAll();
   bool ok = c.isOk();
   if (std::optional<Value> order = c.get("order")) {

@@ -55,6 +55,11 @@ const KeyDesc modelKeys[] = {
     intKey("hidden", true, 1, kMaxDim),
     intKey("vocab", false, 1, kMaxDim),
     enumKey("precision", true, enumNames<Precision>()),
+    enumKey("attention_precision", false, enumNames<Precision>()),
+    enumKey("dense_precision", false, enumNames<Precision>()),
+    enumKey("expert_precision", false, enumNames<Precision>()),
+    enumKey("embedding_precision", false, enumNames<Precision>()),
+    enumKey("kv_precision", false, enumNames<Precision>()),
     fractionKey("dropout", false, 0, 0.999),
 };
 const KeyDesc attentionKeys[] = {

@@ -57,6 +57,13 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
       j.attribute("denseLayers", m.denseLayerCount());
       j.attribute("hidden", m.hidden);
       j.attribute("precision", spell(m.precision));
+      j.attributeObject("precisions", [&] {
+        j.attribute("attention", spell(m.parts.attention));
+        j.attribute("denseFfn", spell(m.parts.denseFfn));
+        j.attribute("experts", spell(m.parts.experts));
+        j.attribute("embedding", spell(m.parts.embedding));
+        j.attribute("kvCache", spell(m.parts.kvCache));
+      });
       j.attribute("vocab", m.vocab);
       j.attributeObject("attention", [&] {
         j.attribute("kind", spell(m.attention.kind));

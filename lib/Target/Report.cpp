@@ -84,7 +84,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
   const StrategySpec &s = plan.strategy();
   const WorkloadSpec &w = plan.workload();
   os << "deploy " << d.name << ": " << m.name << " (" << m.layers << " layers, " << m.moe.experts
-     << " experts, top-" << m.moe.topK << ", " << spell(m.precision) << ") on " << c.nodes << " x "
+     << " experts, top-" << m.moe.topK << ", " << m.describePrecision() << ") on " << c.nodes << " x "
      << c.gpusPerNode << " " << c.gpu->name << ", " << spell(w.phase) << " micro-batch " << w.microBatch
      << (w.phase == Phase::Prefill ? " x " + std::to_string(w.seq) + " tokens" : ", context " + std::to_string(w.context))
      << "\n\n";

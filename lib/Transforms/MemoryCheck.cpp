@@ -146,7 +146,7 @@ public:
                               : 2.0 * double(std::max<int64_t>(1, a.kvHeads / s.tp)) * double(a.headDim);
       if (w.phase == Phase::Decode)
         r.kvCache = double(w.microBatch) * double(w.context) * double(st.numLayers) * kvPerToken *
-                    bytesPerElement(m.precision) * (w.overlap == Overlap::TwoMicroBatch ? 2.0 : 1.0);
+                    bytesPerElement(m.parts.kvCache) * (w.overlap == Overlap::TwoMicroBatch ? 2.0 : 1.0);
       double scores = 0;
       double expertScale = busyTokens / shapeTokens;
       for (const Program *p : {&plan.dense, &plan.moe})

@@ -112,6 +112,9 @@ public:
     Tensor &out = p.tensors[op.outputs.front()];
     const Tensor &x = *ins.front();
     double elemBytes = bytesPerElement(dtype);
+    // Weights in their part's precision (a 4-bit expert holds 4.25 bits per MXFP4 weight); norms in the model's.
+    double weightBytes = bytesPerElement(weightPrecision(op.part));
+    double kvBytes = bytesPerElement(m.parts.kvCache);
     auto elementwise = [&](double flopsPerElement) {
       out.shape = x.shape;
       out.partial = x.partial;
@@ -121,7 +124,7 @@ public:
     switch (op.kind) {
     case OpKind::Embedding:
       out.shape = {{"batch", B}, {"seq", S}, {"hidden", H}};
-      op.weightBytes = double(m.vocab) * double(H) * elemBytes / double(tp);
+      op.weightBytes = double(m.vocab) * double(H) * weightBytes / double(tp);
       break;
     case OpKind::LayerNorm:
       elementwise(5);
@@ -144,7 +147,7 @@ public:
         return mismatch(op, "expects " + std::to_string(expectIn) + " input features, but its input " + str(x) +
                                 " has " + std::to_string(inFeatures));
       op.flops = 2.0 * double(rows(x)) * double(inFeatures) * double(outFeatures);
-      op.weightBytes = double(inFeatures) * double(outFeatures) * elemBytes;
+      op.weightBytes = double(inFeatures) * double(outFeatures) * weightBytes;
       out.partial = op.split == ParallelSplit::Row && tp > 1;
       break;
     }
@@ -201,7 +204,7 @@ public:
       if (x.shape.back().size != H)
         return mismatch(op, "the router expects " + std::to_string(H) + " features, got " + str(x));
       op.flops = 2.0 * double(rows(x)) * double(H) * double(experts);
-      op.weightBytes = double(H) * double(experts) * elemBytes;
+      op.weightBytes = double(H) * double(experts) * weightBytes;
       break;
     case OpKind::TopK:
       out.shape = {{"batch", B}, {"seq", S}, {"top_k", topK}};
@@ -238,10 +241,31 @@ public:
       double perToken = op.role == OpRole::Scores
                             ? (mla ? double(m.attention.kvLoraRank + rope) : double(kvHeads * headDim))
                             : (mla ? 0.0 : double(kvHeads * headDim));
-      activations += double(B) * double(L) * perToken * elemBytes;
+      activations += double(B) * double(L) * perToken * kvBytes;
     }
     op.bytes = op.weightBytes + activations;
     return true;
+  }
+
+  /// The precision of the weights of \p part's projections.
+  Precision weightPrecision(OpPart part) const {
+    switch (part) {
+    case OpPart::Attention:
+      return m.parts.attention;
+    case OpPart::DenseFfn:
+      return m.parts.denseFfn;
+    case OpPart::RoutedExperts:
+    case OpPart::SharedExperts:
+      return m.parts.experts;
+    case OpPart::Embedding:
+    case OpPart::LmHead:
+      return m.parts.embedding;
+    case OpPart::Router: // the router's gate stays in the model's precision, as engines keep it
+    case OpPart::MoeBlock:
+    case OpPart::Pipeline:
+      return m.precision;
+    }
+    return m.precision;
   }
 
   /// The FFN width of \p part, per TP rank.

@@ -77,7 +77,15 @@ struct ModelSpec : Located {
   int64_t denseLayers = 0;
   int64_t hidden = 0;
   int64_t vocab = 0; ///< 0 = no embedding or LM head modelled.
-  Precision precision = Precision::BF16;
+  Precision precision = Precision::BF16; ///< activations, and every part's weights unless given below
+  /// Weights of each part, and the KV cache: `precision` unless the model block says otherwise.
+  struct PartPrecisions {
+    Precision attention = Precision::BF16;
+    Precision denseFfn = Precision::BF16;
+    Precision experts = Precision::BF16; ///< routed and shared experts
+    Precision embedding = Precision::BF16; ///< the embedding and the LM head
+    Precision kvCache = Precision::BF16;
+  } parts;
   double dropout = 0;
   AttentionSpec attention;
   std::optional<MlpSpec> mlp; ///< Present when the model has dense layers (or declares it anyway).
@@ -98,6 +106,8 @@ struct ModelSpec : Located {
         return l;
     return 0;
   }
+  /// "bf16", or "bf16 (experts mxfp4, KV cache fp8)" when parts differ from `precision`.
+  std::string describePrecision() const;
   /// "3..60", or "1, 3, 5, ..., 47 (every 2nd from 0)", for diagnostics.
   std::string describeMoeLayers() const;
 };

@@ -17,7 +17,7 @@
 
 namespace moec {
 
-enum class Precision { BF16, FP16, FP8, FP32 };
+enum class Precision { BF16, FP16, FP8, FP32, FP4, MXFP4, NVFP4 };
 enum class GpuVendor { Nvidia, Amd };
 enum class AttentionKind { MHA, GQA, MLA };
 enum class Activation { Gelu, Relu, Silu, SwiGLU };
@@ -42,7 +42,8 @@ template <typename E> struct EnumTable;
     static constexpr EnumEntry<E> entries[] = {__VA_ARGS__};                                                       \
   };
 MOEC_ENUM_TABLE(Precision, {Precision::BF16, "bf16"}, {Precision::FP16, "fp16"}, {Precision::FP8, "fp8"},
-                {Precision::FP32, "fp32"})
+                {Precision::FP32, "fp32"}, {Precision::FP4, "fp4"}, {Precision::MXFP4, "mxfp4"},
+                {Precision::NVFP4, "nvfp4"})
 MOEC_ENUM_TABLE(GpuVendor, {GpuVendor::Nvidia, "nvidia"}, {GpuVendor::Amd, "amd"})
 MOEC_ENUM_TABLE(AttentionKind, {AttentionKind::MHA, "mha"}, {AttentionKind::GQA, "gqa"},
                 {AttentionKind::MLA, "mla"})
@@ -89,8 +90,11 @@ template <SpelledEnum E> llvm::ArrayRef<llvm::StringRef> enumNames() {
   return names;
 }
 
-/// Bytes per element of \p p.
-unsigned bytesPerElement(Precision p);
+/// Bytes per element of \p p, scales included: MXFP4 stores 4-bit values with one 8-bit scale per 32 (4.25 bits),
+/// NVFP4 one 8-bit scale per 16 (4.5 bits; its per-tensor scale is negligible), plain FP4 none (docs/language.md).
+double bytesPerElement(Precision p);
+/// The 4-bit formats, which hold weights only.
+inline bool isFourBit(Precision p) { return p == Precision::FP4 || p == Precision::MXFP4 || p == Precision::NVFP4; }
 
 } // namespace moec
 

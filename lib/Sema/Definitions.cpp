@@ -111,6 +111,13 @@ void Sema::buildModel(const Block &block, const BlockDesc &desc) {
     att.qLoraRank = a.getInt("q_lora_rank", 0);
     att.kvLoraRank = a.getInt("kv_lora_rank", 0);
     att.ropeHeadDim = a.getInt("rope_head_dim", 0);
+    att.slidingWindow = a.getInt("sliding_window", 0);
+    att.fullEvery = a.getInt("full_every", 0);
+    if (a.has("full_every") && !a.has("sliding_window")) {
+      diags.error(a.locOf("full_every"), "'full_every' says which layers attend fully between sliding-window "
+                                         "layers, but the attention has no 'sliding_window'");
+      ok = false;
+    }
     a.evaluateAll();
     ok &= a.isOk();
     if (a.isOk())

@@ -70,6 +70,8 @@ const KeyDesc attentionKeys[] = {
     intKey("q_lora_rank", false, 1, kMaxDim),
     intKey("kv_lora_rank", false, 1, kMaxDim),
     intKey("rope_head_dim", false, 1, 4096),
+    intKey("sliding_window", false, 1, kMaxDim),
+    intKey("full_every", false, 1, 10000),
 };
 const KeyDesc mlpKeys[] = {
     intKey("hidden", true, 1, kMaxDim),

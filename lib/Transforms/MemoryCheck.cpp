@@ -144,9 +144,13 @@ public:
       double kvPerToken = a.kind == AttentionKind::MLA
                               ? double(a.kvLoraRank + a.ropeHeadDim)
                               : 2.0 * double(std::max<int64_t>(1, a.kvHeads / s.tp)) * double(a.headDim);
+      // What each layer's KV cache holds: the context, or in a sliding-window layer the window.
+      double kvTokens = 0;
+      for (int64_t l = st.firstLayer; l < st.firstLayer + st.numLayers; ++l)
+        kvTokens += double(a.kvTokens(l, w.context));
       if (w.phase == Phase::Decode)
-        r.kvCache = double(w.microBatch) * double(w.context) * double(st.numLayers) * kvPerToken *
-                    bytesPerElement(m.parts.kvCache) * (w.overlap == Overlap::TwoMicroBatch ? 2.0 : 1.0);
+        r.kvCache = double(w.microBatch) * kvTokens * kvPerToken * bytesPerElement(m.parts.kvCache) *
+                    (w.overlap == Overlap::TwoMicroBatch ? 2.0 : 1.0);
       double scores = 0;
       double expertScale = busyTokens / shapeTokens;
       for (const Program *p : {&plan.dense, &plan.moe})

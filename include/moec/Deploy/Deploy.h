@@ -15,6 +15,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/SMLoc.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -53,6 +54,17 @@ struct AttentionSpec : Located {
   int64_t qLoraRank = 0;   ///< MLA only; 0 = no query compression.
   int64_t kvLoraRank = 0;  ///< MLA only.
   int64_t ropeHeadDim = 0; ///< MLA only.
+  int64_t slidingWindow = 0; ///< Tokens a windowed layer attends to (and keeps in its KV cache); 0 = none.
+  int64_t fullEvery = 0;     ///< With a window: every fullEvery-th layer (the last of each run) attends fully; 0 = none.
+
+  /// Whether decoder layer \p layer attends within the sliding window.
+  bool isWindowed(int64_t layer) const {
+    return slidingWindow > 0 && (fullEvery == 0 || (layer + 1) % fullEvery != 0);
+  }
+  /// The tokens of context layer \p layer keeps in its KV cache and reads.
+  int64_t kvTokens(int64_t layer, int64_t context) const {
+    return isWindowed(layer) ? std::min(context, slidingWindow) : context;
+  }
 };
 
 struct MlpSpec : Located {

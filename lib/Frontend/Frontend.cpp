@@ -187,6 +187,7 @@ FrontendResult moec::runFrontend(llvm::StringRef path, const FrontendOptions &op
     result.status = FrontendStatus::InputError;
     return result;
   }
+  result.spec->onlyDeploy = options.onlyDeploy;
   if (!runSema(*result.spec, diags))
     result.status = FrontendStatus::InputError;
   return result;
@@ -198,6 +199,7 @@ FrontendResult moec::runFrontendOnText(llvm::StringRef text, llvm::StringRef nam
   result.spec = std::make_unique<Spec>();
   Loader loader(options, diags, *result.spec);
   loader.loadText(text, name);
+  result.spec->onlyDeploy = options.onlyDeploy;
   if (loader.failed || diags.hasErrors())
     result.status = FrontendStatus::InputError;
   else if (!runSema(*result.spec, diags))

@@ -161,6 +161,10 @@ int main(int argc, char **argv) {
 int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
   FrontendOptions options;
   options.includeDirs.assign(includeDirs.begin(), includeDirs.end());
+  // Past the AST only the selected deploy is compiled, so only it is checked: another deploy's problems (or
+  // warnings, under -Werror) do not break it. -emit=ast checks them all.
+  if (emit != EmitKind::Ast)
+    options.onlyDeploy = deployName;
   FrontendResult front = runFrontend(inputFile, options, diags);
   if (front.status != FrontendStatus::Ok) {
     diags.printSummary();

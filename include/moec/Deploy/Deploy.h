@@ -232,6 +232,7 @@ struct DeploySpec : Located {
   DerivedValues derived;
   std::string sourcePath; ///< The file that defines the deploy.
   const RequirementChecker *requirements = nullptr; ///< Null when nothing can check them (no `require` lines).
+  bool checked = true; ///< False for a deploy Sema only listed (not the one -deploy compiles): not to be lowered.
 };
 
 } // namespace moec

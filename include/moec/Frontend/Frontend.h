@@ -27,6 +27,8 @@ struct FrontendOptions {
   unsigned maxModules = 256;
   /// Imports may read files; off, only moec's bundled library is reachable (the fuzzer's setting).
   bool allowFileImports = true;
+  /// When set, Sema checks only this deploy (the one being compiled); the others are listed, not checked.
+  std::string onlyDeploy;
 };
 
 enum class FrontendStatus {

@@ -38,6 +38,8 @@ public:
   std::vector<std::unique_ptr<DeploySpec>> deploys;
   /// The evaluated value of every assignment, for -emit=ast.
   llvm::DenseMap<const AssignStmt *, Value> values;
+  /// When set, the one deploy to check (-deploy); the others are listed by name only, unchecked.
+  std::string onlyDeploy;
   /// The condition of every `require`, indexed by RequireSpec::id.
   std::vector<const Expr *> requireConditions;
 

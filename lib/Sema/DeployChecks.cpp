@@ -129,6 +129,31 @@ void Sema::checkDeploy(DeploySpec &d) {
   llvm::sort(nodes);
   dv.epGroupNodes = std::unique(nodes.begin(), nodes.end()) - nodes.begin();
 
+  // A TP group that spans nodes sends its all-reduces, twice a layer, over the network (FINDINGS.md D3).
+  if (s.tp > 1) {
+    llvm::SmallVector<int64_t, 16> tpNodes;
+    for (int64_t r : layout.group(Axis::TP, 0))
+      tpNodes.push_back(r / cl.gpusPerNode);
+    llvm::sort(tpNodes);
+    int64_t spans = std::unique(tpNodes.begin(), tpNodes.end()) - tpNodes.begin();
+    if (spans > 1) {
+      diags.warning(s.locOf("tp"), "a TP group of tp = " + num(s.tp) + " spans " + num(spans) +
+                                       " nodes: its all-reduces, twice a layer, go over the network" +
+                                       (s.tp <= cl.gpusPerNode ? "; an order with tp first keeps it on one node"
+                                                               : "; tp <= gpus_per_node = " +
+                                                                     num(cl.gpusPerNode) + " would keep it on one"));
+      inDeploy();
+    }
+  }
+  // More TP ranks than KV heads: each rank keeps a copy of a KV head, so the KV cache is stored several times (D4).
+  if (m.attention.kind != AttentionKind::MLA && s.tp > m.attention.kvHeads) {
+    diags.warning(s.locOf("tp"), "tp = " + num(s.tp) + " is more than kv_heads = " + num(m.attention.kvHeads) +
+                                     ": each KV head is kept on " + num(s.tp / m.attention.kvHeads) +
+                                     " GPUs, so the KV cache is stored " + num(s.tp / m.attention.kvHeads) +
+                                     " times over");
+    inDeploy();
+  }
+
   if (dv.expertSlots % s.ep != 0) {
     int64_t fewer = s.ep - dv.expertSlots % s.ep;
     if (s.ep > dv.expertSlots)

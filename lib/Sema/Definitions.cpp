@@ -373,7 +373,11 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
 
   auto needsFile = [&](PlacementPolicy policy, llvm::StringRef key, const std::string &value) {
     if (ok && s->placement == policy && value.empty()) {
-      diags.error(c.locOf("placement"), "placement = " + spell(policy).str() + " needs " + quoted(key));
+      diags.error(c.locOf("placement"),
+                  "placement = " + spell(policy).str() + " needs " + quoted(key) +
+                      (policy == PlacementPolicy::Balanced
+                           ? "; without measured loads, placement = topology_aware places by the topology alone"
+                           : std::string()));
       ok = false;
     }
   };

@@ -60,6 +60,7 @@ llvm::StringMap<Value> moec::requireEnvironment(const DeploySpec &d) {
   set("moe_layers", dv.moeLayers);
   set("layers_per_stage", dv.layersPerStage);
   set("heads", m.attention.heads);
+  set("kv_heads", m.attention.kvHeads);
   set("hidden", m.hidden);
   set("micro_batch", d.workload->microBatch);
   env["memory"] = Value::real(d.cluster->gpu->memory, Dim::Bytes);
@@ -81,8 +82,9 @@ bool Spec::check(const DeploySpec &d, const llvm::StringMap<int64_t> &measured, 
       for (const auto &entry : env)
         names.push_back(entry.getKey());
       llvm::sort(names);
+      std::string hint = didYouMean(ident.getName(), names);
       diags.error(ident.getLoc(), "unknown name " + quoted(ident.getName()) + " in 'require'" +
-                                      didYouMean(ident.getName(), names));
+                                      (hint.empty() ? "; the names are " + joinNames(names) : hint));
       return std::nullopt;
     });
     if (!v) {

@@ -216,7 +216,10 @@ public:
         diags.error(file->loc, "layer " + std::to_string(layer) + " places " + std::to_string(count) +
                                    " replicas, but the strategy has " + std::to_string(experts) + " experts + " +
                                    std::to_string(s.redundantExperts) + " redundant = " + std::to_string(slots) +
-                                   " slots");
+                                   " slots" +
+                                   (count > experts ? "; set redundant_experts = " + std::to_string(count - experts) +
+                                                          " to match the file"
+                                                    : std::string()));
         diags.note(s.locOf("placement_file"), "placement file named here");
         ok = false;
       }

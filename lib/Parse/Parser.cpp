@@ -78,13 +78,18 @@ class DiagErrorListener : public antlr4::BaseErrorListener {
 public:
   DiagErrorListener(DiagEngine &diags, const LocMapper &locs) : diags(diags), locs(locs) {}
 
-  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t line, size_t column,
+  void syntaxError(antlr4::Recognizer *recognizer, antlr4::Token *offending, size_t line, size_t column,
                    const std::string &msg, std::exception_ptr) override {
     ++count;
     llvm::SMLoc loc = offending ? locs.loc(offending)
                                 : llvm::SMLoc::getFromPointer(locs.pointer(line, column));
     if (offending && offending->getType() == MoeLexer::INVALID) {
       diags.error(loc, "invalid character '" + offending->getText() + "'");
+      return;
+    }
+    if (antlr4::Token *after = missingSemicolonAfter(recognizer, offending, msg)) {
+      // A missing ';' is reported where it belongs, after the statement's last token (FINDINGS.md D7).
+      diags.error(locs.endLoc(after), "syntax error: expected ';' after " + describe(after));
       return;
     }
     diags.error(loc, "syntax error: " + rephrase(msg, offending));
@@ -109,6 +114,33 @@ private:
       return out;
     }
     return "unexpected " + tok;
+  }
+
+  /// The token a statement ends with when ANTLR's error is a missing ';': the token before \p offending, or, when
+  /// the parser reads `dp = 1 tp = 1` as `1 tp` (a number and its unit) and stops at the second '=', the token
+  /// before the identifier that starts the next statement. Null when the error is not a missing ';'.
+  static antlr4::Token *missingSemicolonAfter(antlr4::Recognizer *recognizer, antlr4::Token *offending,
+                                              llvm::StringRef msg) {
+    auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
+    bool wantsSemi = msg.starts_with("missing ';'") ||
+                     (msg.contains(" expecting ") && msg.substr(msg.find(" expecting ")).contains("';'"));
+    if (!parser || !offending || !wantsSemi)
+      return nullptr;
+    antlr4::TokenStream *tokens = parser->getTokenStream();
+    auto previous = [&](ssize_t index) -> ssize_t {
+      for (--index; index >= 0; --index)
+        if (tokens->get(size_t(index))->getChannel() == antlr4::Token::DEFAULT_CHANNEL)
+          return index;
+      return -1;
+    };
+    ssize_t before = previous(ssize_t(offending->getTokenIndex()));
+    if (before < 0)
+      return nullptr;
+    if (offending->getText() == "=" && tokens->get(size_t(before))->getType() == MoeLexer::IDENT) {
+      ssize_t statementEnd = previous(before);
+      return statementEnd < 0 ? nullptr : tokens->get(size_t(statementEnd));
+    }
+    return tokens->get(size_t(before));
   }
 
   static std::string describe(antlr4::Token *tok) {

@@ -24,6 +24,10 @@
 #include "moec/Support/Units.h"
 #include "moec/Transforms/Pass.h"
 
+#include "fmt/format.h"
+
+#include <cmath>
+
 #include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
@@ -187,14 +191,17 @@ private:
       return;
     const Device &d = plan.devices[r.rank];
     std::string where = "GPU " + std::to_string(d.rank) + " (node " + std::to_string(d.node) + ")";
+    double percent = 100.0 * total / r.capacity;
     std::string msg = where + " needs " + gb(total) + " of the " + gb(r.capacity) + " of " + c.gpu->name +
-                      " (" + formatNumber(100.0 * total / r.capacity, 3) + "%)" +
+                      " (" + (percent >= 1000 ? fmt::format("{:.0f}", percent) : formatNumber(percent, 3)) + "%)" +
                       (over ? ": the plan does not fit" : ", above 90%");
-    llvm::SMLoc loc = c.locOf("gpu");
-    if (over)
-      diags.error(loc, msg);
-    else
-      diags.warning(loc, msg);
+    if (over) {
+      // At the deploy, which is what does not fit (FINDINGS.md D2); the GPU it runs on is a note.
+      diags.error(plan.deploy->loc, "deploy '" + plan.deploy->name + "': " + msg);
+      diags.note(c.locOf("gpu"), "the GPU, " + c.gpu->name + ", is chosen here");
+    } else {
+      diags.warning(c.locOf("gpu"), msg);
+    }
     std::string breakdown = "on " + where + ": attention weights " + gb(r.attention) + ", dense FFN " +
                             gb(r.denseFfn) + ", router " + gb(r.router) + ", shared experts " +
                             gb(r.sharedExperts) + ", routed experts " + gb(r.routedExperts) +
@@ -204,7 +211,28 @@ private:
     diags.note(plan.deploy->loc, breakdown);
     if (!over)
       return;
-    // What would fit: the biggest parts, and the knob that shrinks each.
+    // What would fit: the biggest parts, and the knob that shrinks each. The KV cache and the activations grow with
+    // the micro-batch (and the KV cache with the context): the largest that fits, all else kept.
+    const WorkloadSpec &w = plan.workload();
+    double perBatch = r.kvCache + r.activations;
+    double fixed = total - perBatch;
+    if (perBatch > 0.3 * total && fixed < r.capacity) {
+      int64_t batch = int64_t(std::floor((r.capacity - fixed) / (perBatch / double(w.microBatch))));
+      if (batch >= 1 && batch < w.microBatch)
+        diags.note(w.locOf("micro_batch"), "micro_batch = " + std::to_string(batch) + " would fit (" +
+                                               gb(perBatch / double(w.microBatch)) +
+                                               " of KV cache and activations per sequence, " +
+                                               gb(r.capacity - fixed) + " free for them)");
+      if (w.phase == Phase::Decode && r.kvCache > 0 && fixed + r.activations < r.capacity) {
+        // The context the KV cache can hold at this micro-batch (windowed layers count as full: a lower bound).
+        int64_t context =
+            int64_t(std::floor((r.capacity - fixed - r.activations) / (r.kvCache / double(w.context))));
+        if (context >= 1 && context < w.context)
+          diags.note(w.locOf("context"), "context = " + std::to_string(context) +
+                                             " would fit at this micro_batch (" +
+                                             gb(r.kvCache / double(w.context)) + " of KV cache per token of context)");
+      }
+    }
     double tpWeights = r.attention + r.denseFfn + r.sharedExperts + r.routedExperts + r.embedding;
     if (tpWeights > 0.3 * total)
       diags.note(s.locOf("tp"), "tp = " + std::to_string(s.tp * 2) + " would halve the weights split by tensor "

@@ -107,6 +107,13 @@ llvm::StringRef ir::spell(Collective c) {
   llvm_unreachable("unknown collective");
 }
 
+std::string ir::formatSizes(const Tensor &t) {
+  std::string out = "[";
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(t.shape[i].size);
+  return out + "]";
+}
+
 int64_t Tensor::numElements() const {
   int64_t n = 1;
   for (const ShapeDim &d : shape)

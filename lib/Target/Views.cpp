@@ -17,12 +17,7 @@ using namespace moec::ir;
 
 namespace {
 
-std::string shapeOf(const Tensor &t) {
-  std::string out = "[";
-  for (size_t i = 0; i < t.shape.size(); ++i)
-    out += (i ? ", " : "") + std::to_string(t.shape[i].size);
-  return out + "]";
-}
+std::string shapeOf(const Tensor &t) { return formatSizes(t); }
 
 std::string dotShape(OpKind kind) {
   switch (classify(kind)) {

@@ -95,12 +95,7 @@ public:
     return false;
   }
 
-  static std::string str(const Tensor &t) {
-    std::string out = "[";
-    for (size_t i = 0; i < t.shape.size(); ++i)
-      out += (i ? ", " : "") + std::to_string(t.shape[i].size);
-    return out + "]";
-  }
+  static std::string str(const Tensor &t) { return formatSizes(t); }
 
   bool inferOp(Program &p, Op &op) {
     llvm::SmallVector<Tensor *, 3> ins;

@@ -92,13 +92,6 @@ private:
       checkShapes(p);
   }
 
-  static std::string dims(const Tensor &t) {
-    std::string out = "[";
-    for (size_t i = 0; i < t.shape.size(); ++i)
-      out += (i ? ", " : "") + std::to_string(t.shape[i].size);
-    return out + "]";
-  }
-
   /// Every op's output against what its inputs give it, in program order: the first op that differs is reported.
   void checkShapes(const Program &p) {
     std::optional<Program> expected = reinferShapes(plan, p, diags.getSourceMgr());
@@ -114,8 +107,8 @@ private:
         for (size_t i = 0; same && i < have.shape.size(); ++i)
           same = have.shape[i].size == want.shape[i].size && have.shape[i].name == want.shape[i].name;
         if (!same) {
-          fail(op.loc, "'" + op.name + "' produces '" + have.name + "' of shape " + dims(have) +
-                           ", but its inputs give " + dims(want));
+          fail(op.loc, "'" + op.name + "' produces '" + have.name + "' of shape " + formatSizes(have) +
+                           ", but its inputs give " + formatSizes(want));
           return;
         }
       }

@@ -394,6 +394,9 @@ std::unique_ptr<Plan> lowerToPlan(const DeploySpec &deploy);
 /// Print the textual IR (docs/ir.md).
 void printPlan(const Plan &plan, llvm::raw_ostream &os, const llvm::SourceMgr &srcMgr);
 
+/// "[2, 16, 8]": a tensor's dimension sizes, as diagnostics and views print them.
+std::string formatSizes(const Tensor &t);
+
 /// "[0..63]", "[0, 64]", "[0..7, 16..23]": a sorted rank list with runs collapsed.
 std::string formatRanks(llvm::ArrayRef<int64_t> ranks);
 

@@ -56,6 +56,11 @@ Outcome moec::selectDeploy(const Spec &spec, llvm::StringRef name, llvm::StringR
 
 Compilation moec::compileDeploy(const DeploySpec &deploy, const PipelineOptions &options, DiagEngine &diags) {
   Compilation result;
+  if (!deploy.checked) { // Sema only listed it (FrontendOptions::onlyDeploy named another): nothing to lower
+    result.outcome = Outcome::usage("deploy '" + deploy.name + "' was not checked: compile it with -deploy=" +
+                                    deploy.name);
+    return result;
+  }
   PassManager pm;
   std::string error;
   if (!pm.parsePipeline(options.passes.empty() ? llvm::StringRef(kDefaultPipeline) : llvm::StringRef(options.passes),

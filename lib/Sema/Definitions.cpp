@@ -300,7 +300,7 @@ void Sema::buildCluster(const Block &block, const BlockDesc &desc) {
                                         " names for " + std::to_string(cluster->nodes) + " nodes");
       ok = false;
     }
-    // Host names reach shell scripts, hostfiles and rankfiles: an RFC 1123 name or an IP address, nothing else.
+    // Host names reach shell scripts and hostfiles: an RFC 1123 name or an IP address, nothing else.
     const auto *list = llvm::dyn_cast_or_null<ListExpr>(c.valueExpr("hosts"));
     llvm::StringMap<size_t> seen;
     for (size_t i = 0; i < cluster->hosts.size(); ++i) {

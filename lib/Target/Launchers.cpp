@@ -5,7 +5,7 @@
 // PET_*, LWS_*); workers check those against their manifest entry. docs/launchers.md says how to run each.
 // Every value from the spec goes through the quoting helper of the file's language (moec/Support/Strings.h):
 // shellQuote in scripts, yamlQuote in YAML, commentText in comments; host names, validated by Sema, are the only
-// spec strings in hostfiles and rankfiles, which have no quoting.
+// spec strings in Open MPI hostfiles, which have no quoting.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Support/Strings.h"

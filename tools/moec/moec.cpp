@@ -58,7 +58,7 @@ cl::opt<Launcher> launcher(
     cl::init(Launcher::Torchrun),
     cl::values(clEnumValN(Launcher::Torchrun, "torchrun", "one torchrun command per node, static rendezvous"),
                clEnumValN(Launcher::Slurm, "slurm", "an sbatch script starting one torchrun per node"),
-               clEnumValN(Launcher::Mpirun, "mpirun", "an Open MPI hostfile, rankfile and command"),
+               clEnumValN(Launcher::Mpirun, "mpirun", "an Open MPI hostfile, run script and per-rank GPU wrapper"),
                clEnumValN(Launcher::Kubernetes, "kubernetes", "a LeaderWorkerSet, one pod per node"),
                clEnumValN(Launcher::SGLang, "sglang", "SGLang server flags and its expert-location file"),
                clEnumValN(Launcher::VLLM, "vllm", "vLLM serve flags"),

@@ -120,7 +120,7 @@ struct ModelSpec : Located {
   }
   /// "bf16", or "bf16 (experts mxfp4, KV cache fp8)" when parts differ from `precision`.
   std::string describePrecision() const;
-  /// "3..60", or "1, 3, 5, ..., 47 (every 2nd from 0)", for diagnostics.
+  /// "3..60", or "1, 3, 5, ..., 47" when they are not consecutive, for diagnostics.
   std::string describeMoeLayers() const;
 };
 

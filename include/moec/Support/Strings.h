@@ -41,7 +41,7 @@ std::string shellQuote(llvm::StringRef text);
 /// \p text as a YAML double-quoted scalar: `"`, `\` and control characters escaped.
 std::string yamlQuote(llvm::StringRef text);
 
-/// \p text made safe inside a one-line comment of a shell script, a YAML file, a hostfile or a rankfile: control
+/// \p text made safe inside a one-line comment of a shell script, a YAML file or a hostfile: control
 /// characters (a newline above all, which would end the comment) are written as `\xNN`.
 std::string commentText(llvm::StringRef text);
 

@@ -54,6 +54,14 @@ std::string ModelSpec::describeMoeLayers() const {
   return out;
 }
 
+std::string StrategySpec::describeGrid() const {
+  std::string out = "pp " + std::to_string(pp) + " x dp " + std::to_string(dp) + " x ep " + std::to_string(ep);
+  if (!folded())
+    return out + " x tp " + std::to_string(tp);
+  return out + " x etp " + std::to_string(etp()) + " (attention tp " + std::to_string(tp) + " x dp " +
+         std::to_string(stageSize() / tp) + ")";
+}
+
 std::string StrategySpec::orderString() const {
   std::string out;
   for (Axis a : order)

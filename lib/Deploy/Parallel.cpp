@@ -4,6 +4,8 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <algorithm>
+
 using namespace moec;
 
 RankLayout::RankLayout(const StrategySpec &s) {
@@ -15,6 +17,41 @@ RankLayout::RankLayout(const StrategySpec &s) {
     stride *= s.degree(a);
   }
   worldSize = stride;
+  attentionTp = s.tp;
+  stageRanks = worldSize / std::max<int64_t>(1, s.pp);
+}
+
+// Folded, Sema requires the order to start with tp and end with pp: a stage's ranks are then contiguous and an
+// attention TP group (tp consecutive ranks) holds tp / etp whole expert TP groups.
+std::vector<int64_t> RankLayout::attentionTpGroup(int64_t member) const {
+  if (!folded())
+    return group(Axis::TP, member);
+  std::vector<int64_t> ranks;
+  int64_t first = member - member % attentionTp;
+  for (int64_t i = 0; i < attentionTp; ++i)
+    ranks.push_back(first + i);
+  return ranks;
+}
+
+std::vector<int64_t> RankLayout::attentionDpGroup(int64_t member) const {
+  if (!folded())
+    return group2(Axis::EP, Axis::DP, member);
+  std::vector<int64_t> ranks;
+  int64_t base = member - member % stageRanks;
+  for (int64_t r = base + member % attentionTp; r < base + stageRanks; r += attentionTp)
+    ranks.push_back(r);
+  return ranks;
+}
+
+int64_t RankLayout::attentionTpRank(int64_t rank) const {
+  return folded() ? rank % attentionTp : coords(rank)[Axis::TP];
+}
+
+int64_t RankLayout::attentionDpRank(int64_t rank) const {
+  if (folded())
+    return (rank % stageRanks) / attentionTp;
+  std::vector<int64_t> g = attentionDpGroup(rank);
+  return std::find(g.begin(), g.end(), rank) - g.begin();
 }
 
 int64_t RankLayout::rank(const Coords &coords) const {

@@ -49,21 +49,26 @@ private:
   void buildGroups() {
     const RankLayout &layout = plan.layout;
     // The order frameworks create them in: tensor, expert, expert-data, pipeline, then attention data parallel.
-    for (auto [kind, axis] : {std::pair{GroupKind::TP, Axis::TP},
-                              {GroupKind::EP, Axis::EP},
-                              {GroupKind::DP, Axis::DP},
+    // Folded (etp set), the tensor groups are attention's and the expert tensor groups follow them.
+    auto add = [&](GroupKind kind, llvm::function_ref<std::vector<int64_t>(int64_t)> groupOf) {
+      int64_t index = 0;
+      for (int64_t r = 0; r < layout.world(); ++r) {
+        std::vector<int64_t> ranks = groupOf(r);
+        if (ranks.front() == r)
+          plan.groups.push_back({kind, index++, std::move(ranks)});
+      }
+    };
+    add(GroupKind::TP, [&](int64_t r) { return layout.attentionTpGroup(r); });
+    if (layout.folded())
+      add(GroupKind::ExpertTP, [&](int64_t r) { return layout.group(Axis::TP, r); });
+    for (auto [kind, axis] : {std::pair{GroupKind::EP, Axis::EP}, {GroupKind::DP, Axis::DP},
                               {GroupKind::PP, Axis::PP}}) {
       int64_t index = 0;
       for (int64_t r = 0; r < layout.world(); ++r)
         if (layout.coords(r)[axis] == 0)
           plan.groups.push_back({kind, index++, layout.group(axis, r)});
     }
-    int64_t index = 0;
-    for (int64_t r = 0; r < layout.world(); ++r) {
-      Coords c = layout.coords(r);
-      if (c[Axis::EP] == 0 && c[Axis::DP] == 0)
-        plan.groups.push_back({GroupKind::AttentionDP, index++, layout.group2(Axis::EP, Axis::DP, r)});
-    }
+    add(GroupKind::AttentionDP, [&](int64_t r) { return layout.attentionDpGroup(r); });
   }
 
   void buildStages() {

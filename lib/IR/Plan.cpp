@@ -10,6 +10,8 @@ llvm::StringRef ir::spell(GroupKind kind) {
   switch (kind) {
   case GroupKind::TP:
     return "tp";
+  case GroupKind::ExpertTP:
+    return "etp";
   case GroupKind::EP:
     return "ep";
   case GroupKind::DP:
@@ -56,6 +58,8 @@ llvm::StringRef ir::spell(OpKind kind) {
     return "combine";
   case OpKind::AllReduce:
     return "all_reduce";
+  case OpKind::AllGather:
+    return "all_gather";
   case OpKind::Send:
     return "send";
   case OpKind::Recv:
@@ -69,6 +73,7 @@ OpClass ir::classify(OpKind kind) {
   case OpKind::Dispatch:
   case OpKind::Combine:
   case OpKind::AllReduce:
+  case OpKind::AllGather:
   case OpKind::Send:
   case OpKind::Recv:
     return OpClass::Communication;
@@ -101,6 +106,8 @@ llvm::StringRef ir::spell(Collective c) {
     return "all_to_all";
   case Collective::AllReduce:
     return "all_reduce";
+  case Collective::AllGather:
+    return "all_gather";
   case Collective::SendRecv:
     return "send_recv";
   }
@@ -221,6 +228,12 @@ Plan::Plan(const DeploySpec &d) : deploy(&d), layout(*d.strategy) {}
 int64_t Plan::tokensPerRank() const {
   const WorkloadSpec &w = workload();
   return w.phase == Phase::Prefill ? w.microBatch * w.seq : w.microBatch;
+}
+
+int64_t Plan::dispatchTokensPerRank() const {
+  const StrategySpec &s = strategy();
+  int64_t split = s.tp / s.etp();
+  return s.folded() ? (tokensPerRank() + split - 1) / split : tokensPerRank();
 }
 
 const ProcessGroup &Plan::group(GroupKind kind, int64_t index) const {

@@ -51,8 +51,8 @@ public:
     os << "  deploy: model " << plan.model().name << ", cluster " << c.name << " (" << plural(c.nodes, "node") << " x "
        << c.gpusPerNode << " GPUs " << c.gpu->name << "), strategy " << s.name << ", workload "
        << plan.workload().name << " (" << spell(plan.workload().phase) << ")\n";
-    os << "  parallel: world " << plan.devices.size() << " = pp " << s.pp << " x dp " << s.dp << " x ep " << s.ep
-       << " x tp " << s.tp << ", order " << s.orderString() << "\n";
+    os << "  parallel: world " << plan.devices.size() << " = " << s.describeGrid() << ", order " << s.orderString()
+       << "\n";
     os << "  passes: placed " << (plan.placed ? "yes" : "no") << ", shaped " << (plan.shaped ? "yes" : "no")
        << ", communicated " << (plan.communicated ? "yes" : "no") << "\n";
     printDevices();
@@ -72,8 +72,9 @@ private:
     os << "\n  devices " << plan.devices.size() << " {\n";
     for (const Device &d : plan.devices)
       os << "    rank " << d.rank << ": node " << d.node << " gpu " << d.localGpu << " (pp " << d.coords[Axis::PP]
-         << ", dp " << d.coords[Axis::DP] << ", ep " << d.coords[Axis::EP] << ", tp " << d.coords[Axis::TP]
-         << ")\n";
+         << ", dp " << d.coords[Axis::DP] << ", ep " << d.coords[Axis::EP]
+         << (plan.layout.folded() ? ", etp " + std::to_string(d.coords[Axis::TP]) : std::string()) << ", tp "
+         << plan.layout.attentionTpRank(d.rank) << ")\n";
     os << "  }\n";
   }
 

@@ -336,6 +336,7 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
   s->ep = c.getInt("ep", 1);
   s->dp = c.getInt("dp", 1);
   s->tp = c.getInt("tp", 1);
+  s->etpKey = c.getInt("etp", 0);
   s->pp = c.getInt("pp", 1);
   s->placement = c.getEnum("placement", PlacementPolicy::Contiguous);
   s->redundantExperts = c.getInt("redundant_experts", 0);

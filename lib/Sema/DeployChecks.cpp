@@ -65,18 +65,42 @@ void Sema::checkDeploy(DeploySpec &d) {
   dv.world = cl.world();
   int64_t product = 1;
   bool overflow = false;
-  for (int64_t degree : {s.pp, s.dp, s.ep, s.tp})
+  for (int64_t degree : {s.pp, s.dp, s.ep, s.etp()})
     overflow |= __builtin_mul_overflow(product, degree, &product);
   if (overflow || product != dv.world) {
+    std::string tpName = s.folded() ? "etp" : "tp";
     diags.error(s.loc, "strategy " + quoted(s.name) + " does not fit cluster " + quoted(cl.name) +
-                           ": pp * dp * ep * tp = " + num(s.pp) + " * " + num(s.dp) + " * " + num(s.ep) +
-                           " * " + num(s.tp) + " = " + (overflow ? "(overflows)" : num(product)) +
+                           ": pp * dp * ep * " + tpName + " = " + num(s.pp) + " * " + num(s.dp) + " * " +
+                           num(s.ep) + " * " + num(s.etp()) + " = " + (overflow ? "(overflows)" : num(product)) +
                            ", but nodes * gpus_per_node = " + num(cl.nodes) + " * " + num(cl.gpusPerNode) +
                            " = " + num(dv.world));
+    if (s.folded())
+      diags.note(s.locOf("etp"), "with etp set, the experts' grid etp x ep x dp x pp covers the GPUs, and "
+                                 "attention's tp x attention_dp covers each stage's etp * ep * dp of them");
     inDeploy();
     return;
   }
   bool ok = true;
+  if (s.folded()) {
+    // Parallel folding (docs/language.md): attention TP groups are tp consecutive ranks of a stage, each
+    // holding whole expert TP groups.
+    if (s.tp % s.etp() != 0) {
+      diags.error(s.locOf("etp"), "etp = " + num(s.etp()) + " does not divide tp = " + num(s.tp) +
+                                      ": each attention TP group must hold whole expert TP groups");
+      ok = false;
+    } else if (s.stageSize() % s.tp != 0) {
+      diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " does not divide the " + num(s.stageSize()) +
+                                     " GPUs of a pipeline stage (dp * ep * etp = " + num(s.dp) + " * " +
+                                     num(s.ep) + " * " + num(s.etp()) + ")");
+      ok = false;
+    }
+    if (s.order.front() != Axis::TP || s.order.back() != Axis::PP) {
+      diags.error(s.locOf("order"), "with etp set, the order must start with tp and end with pp (attention TP "
+                                    "groups are consecutive ranks of a stage); " +
+                                        quoted(s.orderString()) + " does not");
+      ok = false;
+    }
+  }
   if (m.attention.heads % s.tp != 0) {
     diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " does not divide the " + num(m.attention.heads) +
                                    " attention heads of model " + quoted(m.name));
@@ -89,10 +113,17 @@ void Sema::checkDeploy(DeploySpec &d) {
     diags.note(m.attention.locOf("kv_heads"), "kv_heads set here");
     ok = false;
   }
-  if (m.moe.expertHidden % s.tp != 0) {
-    diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " does not divide expert_hidden = " +
-                                   num(m.moe.expertHidden) + " of model " + quoted(m.name) +
-                                   " (experts are split tp ways)");
+  if (m.moe.expertHidden % s.etp() != 0) {
+    llvm::StringRef key = s.folded() ? "etp" : "tp";
+    diags.error(s.locOf(key), key.str() + " = " + num(s.etp()) + " does not divide expert_hidden = " +
+                                  num(m.moe.expertHidden) + " of model " + quoted(m.name) + " (experts are split " +
+                                  key.str() + " ways" + (s.folded() ? "" : "; etp = 1 keeps them whole") + ")");
+    ok = false;
+  }
+  if (s.folded() && m.moe.sharedExperts * m.moe.expertHidden % s.tp != 0) {
+    diags.error(s.locOf("tp"), "tp = " + num(s.tp) + " does not divide the shared experts' hidden size " +
+                                   num(m.moe.sharedExperts * m.moe.expertHidden) + " of model " + quoted(m.name) +
+                                   " (shared experts are split tp ways, like the dense FFN)");
     ok = false;
   }
   if (m.mlp && m.denseLayerCount() > 0 && m.mlp->hidden % s.tp != 0) {
@@ -120,7 +151,7 @@ void Sema::checkDeploy(DeploySpec &d) {
     return;
   }
   dv.expertsPerGpu = (dv.expertSlots + s.ep - 1) / s.ep;
-  dv.attentionDp = s.dp * s.ep;
+  dv.attentionDp = s.stageSize() / s.tp;
   dv.layersPerStage = (m.layers + s.pp - 1) / s.pp;
   dv.moeLayers = m.moeLayers();
   llvm::SmallVector<int64_t, 16> nodes;
@@ -132,7 +163,7 @@ void Sema::checkDeploy(DeploySpec &d) {
   // A TP group that spans nodes sends its all-reduces, twice a layer, over the network (FINDINGS.md D3).
   if (s.tp > 1) {
     llvm::SmallVector<int64_t, 16> tpNodes;
-    for (int64_t r : layout.group(Axis::TP, 0))
+    for (int64_t r : layout.attentionTpGroup(0))
       tpNodes.push_back(r / cl.gpusPerNode);
     llvm::sort(tpNodes);
     int64_t spans = std::unique(tpNodes.begin(), tpNodes.end()) - tpNodes.begin();

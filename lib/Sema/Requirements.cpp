@@ -47,6 +47,7 @@ llvm::StringMap<Value> moec::requireEnvironment(const DeploySpec &d) {
   set("ep", s.ep);
   set("dp", s.dp);
   set("tp", s.tp);
+  set("etp", s.etp());
   set("pp", s.pp);
   set("redundant_experts", s.redundantExperts);
   set("experts", m.moe.experts);

@@ -105,6 +105,7 @@ const KeyDesc strategyKeys[] = {
     intKey("ep", true, 1, kMaxCount),
     intKey("dp", true, 1, kMaxCount),
     intKey("tp", true, 1, kMaxCount),
+    intKey("etp", false, 1, kMaxCount),
     intKey("pp", true, 1, kMaxCount),
     stringKey("order"),
     enumKey("placement", true, enumNames<PlacementPolicy>()),

@@ -116,6 +116,10 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
       j.attribute("dp", s.dp);
       j.attribute("ep", s.ep);
       j.attribute("tp", s.tp);
+      if (s.folded()) {
+        j.attribute("etp", s.etp());
+        j.attribute("attentionDp", plan.deploy->derived.attentionDp);
+      }
       j.attribute("order", s.orderString());
       j.attribute("expertsPerGpu", plan.maxSlotsPerGpu());
     });
@@ -186,11 +190,16 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
       std::string line;
       for (const Device &d : plan.devices) {
         line.clear();
+        // Folded, "tp" is the attention TP coordinate, and "etp" and "attentionDp" follow.
+        std::string folded = plan.layout.folded()
+                                 ? fmt::format(",\"etp\":{},\"attentionDp\":{}", d.coords[Axis::TP],
+                                               plan.layout.attentionDpRank(d.rank))
+                                 : std::string();
         fmt::format_to(std::back_inserter(line),
                        "{{\"rank\":{},\"node\":{},\"host\":{},\"localRank\":{},\"gpu\":{},\"coords\":"
-                       "{{\"pp\":{},\"dp\":{},\"ep\":{},\"tp\":{}}}}}",
+                       "{{\"pp\":{},\"dp\":{},\"ep\":{},\"tp\":{}{}}}}}",
                        d.rank, d.node, hosts[d.node], d.localGpu, d.localGpu, d.coords[Axis::PP],
-                       d.coords[Axis::DP], d.coords[Axis::EP], d.coords[Axis::TP]);
+                       d.coords[Axis::DP], d.coords[Axis::EP], plan.layout.attentionTpRank(d.rank), folded);
         j.rawValue(line);
       }
     });

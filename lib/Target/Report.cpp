@@ -90,13 +90,11 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
      << "\n\n";
 
   os << "parallel layout\n";
-  table(os, {{"world", std::to_string(plan.devices.size()) + " = pp " + std::to_string(s.pp) + " x dp " +
-                           std::to_string(s.dp) + " x ep " + std::to_string(s.ep) + " x tp " + std::to_string(s.tp) +
-                           " (order " + s.orderString() + ")"},
+  table(os, {{"world", std::to_string(plan.devices.size()) + " = " + s.describeGrid() + " (order " +
+                           s.orderString() + ")"},
              {"EP groups", std::to_string(plan.groupsOf(GroupKind::EP).size()) + " of " + std::to_string(s.ep) +
                                " ranks, first " + formatRanks(plan.group(GroupKind::EP, 0).ranks)},
-             {"attention data parallel", std::to_string(d.derived.attentionDp) + " groups of " +
-                                             std::to_string(s.tp) + (s.tp == 1 ? " GPU" : " GPUs")},
+             {"attention data parallel", plural(d.derived.attentionDp, "group") + " of " + plural(s.tp, "GPU")},
              {"pipeline", std::to_string(s.pp) + (s.pp == 1 ? " stage of " : " stages of up to ") +
                               std::to_string(d.derived.layersPerStage) + " layers"},
              {"placement", spell(plan.placement.policy).str() + ": " + plan.placement.explanation}});
@@ -139,7 +137,8 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
     auto layer = [&](const std::string &name, const LayerTime &t) {
       rows.push_back({name, "compute " + seconds(t.compute) + ", communication " + seconds(t.communication) +
                                 " (dispatch " + seconds(t.dispatch) + ", combine " + seconds(t.combine) +
-                                (t.allReduce > 0 ? ", all-reduce " + seconds(t.allReduce) : "") + "), exposed " +
+                                (t.allReduce > 0 ? ", all-reduce " + seconds(t.allReduce) : "") +
+                                (t.allGather > 0 ? ", all-gather " + seconds(t.allGather) : "") + "), exposed " +
                                 seconds(t.exposed) + ", total " + seconds(t.total)});
     };
     if (!plan.dense.ops.empty())
@@ -254,6 +253,8 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
       j.attribute("dp", s.dp);
       j.attribute("ep", s.ep);
       j.attribute("tp", s.tp);
+      if (s.folded())
+        j.attribute("etp", s.etp());
       j.attribute("order", s.orderString());
       j.attribute("epGroupNodes", d.derived.epGroupNodes);
       j.attribute("attentionDp", d.derived.attentionDp);
@@ -295,6 +296,8 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
           j.attribute("dispatch", t.dispatch);
           j.attribute("combine", t.combine);
           j.attribute("allReduce", t.allReduce);
+          if (plan.strategy().folded())
+            j.attribute("allGather", t.allGather);
           j.attribute("exposed", t.exposed);
           j.attribute("total", t.total);
         });

@@ -336,7 +336,10 @@ private:
     g.label = plan.deploy->name + ": " + std::to_string(world) + " GPUs on " +
               plural(plan.cluster().nodes, "node") + ", " + std::to_string(s.dp) +
               (s.dp == 1 ? " replica x EP " : " replicas x EP ") +
-              std::to_string(s.ep) + " x TP " + std::to_string(s.tp) + " x PP " + std::to_string(s.pp) +
+              std::to_string(s.ep) + (s.folded() ? " x ETP " + std::to_string(s.etp()) + " (attention TP " +
+                                                          std::to_string(s.tp) + ")"
+                                                    : " x TP " + std::to_string(s.tp)) +
+              " x PP " + std::to_string(s.pp) +
               "; experts of layer " + std::to_string(layer) + "; routing of each replica's first micro-batch" +
               (perNode ? "; GPUs grouped by node" : "");
     for (const ProcessGroup *eg : plan.groupsOf(GroupKind::EP)) {

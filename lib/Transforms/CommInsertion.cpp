@@ -3,7 +3,11 @@
 // The comm-insertion pass makes every cross-device edge explicit and computes what it moves. Algorithm:
 //   1. In each program, an edge from an op on the rank's own tokens to an op on routed expert tokens gets a
 //      `dispatch` (all-to-all in the EP group, reading the top-k routes); an edge back gets a `combine`.
-//   2. Each partial sum of a row-parallel projection (tp > 1) gets an `all_reduce` in the TP group.
+//   2. Each partial sum of a row-parallel projection gets an `all_reduce` in the TP group (tp > 1), or for a
+//      folded plan's routed experts in the expert TP group (etp > 1).
+//   2a. Folded with tp > etp, each rank routes only its share of its attention group's tokens (they are
+//      replicated after the attention all-reduce, so taking the share is local), and an `all_gather` in the TP
+//      group reassembles the MoE output of the group's tokens after the weighted sum.
 //   3. With pp > 1, a program `pp_boundary` holds the `send` and `recv` of the activations between stages.
 //   4. Traffic of each MoE layer, from its placement: each token picks top_k distinct experts, in proportion to
 //      the layer's measured loads when the placement has them (placement = balanced), else uniformly; an expert's
@@ -88,22 +92,27 @@ private:
         }
       }
     }
-    if (s.tp > 1)
-      for (bool changed = true; changed;) {
-        changed = false;
-        for (Tensor &t : p.tensors) {
-          if (!t.partial)
-            continue;
-          t.partial = false; // the all-reduce consumes it; its output is whole
-          unsigned tensorId = t.id;
-          const Op &producer = p.ops[p.tensors[tensorId].producer];
-          p.insertOp({OpKind::AllReduce, OpRole::TpAllReduce, producer.part}, p.tensors[tensorId].name + "_all_reduce",
-                     producer.site, s.locOf("tp"), {tensorId},
-                     [](const Op &) { return true; });
-          changed = true;
-          break;
-        }
+    if (s.folded() && s.tp > s.etp())
+      if (const Op *sum = p.findOp(OpRole::WeightedSum)) {
+        unsigned tensorId = sum->outputs.front();
+        p.insertOp({OpKind::AllGather, OpRole::TokenAllGather, OpPart::MoeBlock}, "moe_all_gather", OpSite::Rank,
+                   s.locOf("etp"), {tensorId}, [](const Op &) { return true; });
       }
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (Tensor &t : p.tensors) {
+        if (!t.partial)
+          continue;
+        t.partial = false; // the all-reduce consumes it; its output is whole
+        unsigned tensorId = t.id;
+        const Op &producer = p.ops[p.tensors[tensorId].producer];
+        bool expertTp = s.folded() && producer.part == OpPart::RoutedExperts;
+        p.insertOp({OpKind::AllReduce, OpRole::TpAllReduce, producer.part}, p.tensors[tensorId].name + "_all_reduce",
+                   producer.site, s.locOf(expertTp ? "etp" : "tp"), {tensorId}, [](const Op &) { return true; });
+        changed = true;
+        break;
+      }
+    }
   }
 
   static void buildBoundary(Plan &plan) {
@@ -130,13 +139,20 @@ private:
           info.collective = Collective::AllToAll;
           info.group = GroupKind::EP;
           // What one rank sends: each of its tokens to top_k experts (combine returns as much).
-          info.bytesPerRank = double(plan.tokensPerRank()) * double(plan.model().moe.topK) *
+          info.bytesPerRank = double(plan.dispatchTokensPerRank()) * double(plan.model().moe.topK) *
                               double(plan.model().hidden) * bytesPerElement(plan.model().precision);
           break;
         case OpKind::AllReduce:
           info.collective = Collective::AllReduce;
-          info.group = GroupKind::TP;
+          info.group = plan.strategy().folded() && op.part == OpPart::RoutedExperts ? GroupKind::ExpertTP
+                                                                                    : GroupKind::TP;
           info.bytesPerRank = in.bytes();
+          break;
+        case OpKind::AllGather:
+          // What each rank ends with: the group's tokens, of which it contributed its share.
+          info.collective = Collective::AllGather;
+          info.group = GroupKind::TP;
+          info.bytesPerRank = p->tensors[op.outputs.front()].bytes();
           break;
         default:
           info.collective = Collective::SendRecv;
@@ -153,7 +169,7 @@ private:
     const StrategySpec &s = plan.strategy();
     int64_t experts = m.moe.experts, topK = m.moe.topK, ep = s.ep;
     double perAssignment = double(m.hidden) * bytesPerElement(m.precision);
-    double assignments = double(plan.tokensPerRank()) * double(topK);
+    double assignments = double(plan.dispatchTokensPerRank()) * double(topK);
 
     // Nodes of every EP group, as node indices per position (groups may sit on nodes differently).
     std::vector<const ProcessGroup *> groups = plan.groupsOf(GroupKind::EP);

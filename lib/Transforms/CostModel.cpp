@@ -8,8 +8,10 @@
 //      weights those of every slot it holds. Weight reads bound small batches by themselves.
 //   3. Dispatch and combine of each MoE layer take max(network bytes / inter_node bandwidth, NVLink bytes /
 //      intra_node bandwidth) plus the link's latency, for the busiest sender, in their precisions, scaled by the
-//      receive imbalance (busiest receiver over the mean). A TP all-reduce takes the ring's 2 (tp - 1) / tp of
-//      its bytes over its link plus 2 (tp - 1) latencies; a stage boundary its bytes plus one latency.
+//      receive imbalance (busiest receiver over the mean). An all-reduce in a group of g ranks (tp, or etp for a
+//      folded plan's experts) takes the ring's 2 (g - 1) / g of its bytes over its link plus 2 (g - 1)
+//      latencies; a folded plan's all-gather over the tp / etp = g shares (g - 1) / g of the gathered bytes plus
+//      g - 1 latencies; a stage boundary its bytes plus one latency.
 //   4. A layer costs compute + communication without overlap; with two micro-batches each micro-batch costs
 //      max(compute, comm) + (1 - overlap_efficiency) * min(compute, comm).
 //   5. A step runs every layer (and the embedding, LM head and stage boundaries) for its micro-batches: in
@@ -74,7 +76,7 @@ public:
     }
     r.stepTime = perMicroBatch * double(r.microBatches);
     double tokensPerGroup = double(w.microBatch) * double(w.phase == Phase::Prefill ? w.seq : 1);
-    r.tokensPerStep = tokensPerGroup * double(s.dp * s.ep) * double(r.microBatches);
+    r.tokensPerStep = tokensPerGroup * double(plan.deploy->derived.attentionDp) * double(r.microBatches);
     r.tokensPerSecond = r.stepTime > 0 ? r.tokensPerStep / r.stepTime : 0;
     r.tokensPerSecondPerGpu = r.tokensPerSecond / double(plan.devices.size());
     // A GPU works on its stage's layers only.
@@ -126,7 +128,7 @@ private:
   LayerTime layerTime(Program &p, const LayerTraffic *traffic, double &flopsAverage) {
     LayerTime lt;
     const ClusterSpec &c = plan.cluster();
-    double tokens = double(plan.tokensPerRank());
+    double tokens = double(plan.dispatchTokensPerRank());
     double assignmentsPerGroup = double(s.ep) * tokens * double(m.moe.topK);
     double meanShare = 1.0 / double(s.ep);
     double maxShare = meanShare;
@@ -179,12 +181,19 @@ private:
         op.seconds = t * imbalance;
         (op.kind == OpKind::Dispatch ? lt.dispatch : lt.combine) += op.seconds;
       } else if (op.kind == OpKind::AllReduce) {
-        const LinkSpec &link = linkOf(GroupKind::TP);
-        double steps = 2.0 * double(s.tp - 1);
-        op.seconds = op.comm->bytesPerRank * steps / double(s.tp) / link.bandwidth + steps * link.latency;
+        const LinkSpec &link = linkOf(op.comm->group);
+        int64_t ranks = op.comm->group == GroupKind::ExpertTP ? s.etp() : s.tp;
+        double steps = 2.0 * double(ranks - 1);
+        op.seconds = op.comm->bytesPerRank * steps / double(ranks) / link.bandwidth + steps * link.latency;
         if (op.site == OpSite::Expert)
           op.seconds *= double(slots);
         lt.allReduce += op.seconds;
+      } else if (op.kind == OpKind::AllGather) {
+        // A ring over the tp / etp distinct shares of the TP group: (g - 1) / g of the gathered bytes arrive.
+        const LinkSpec &link = linkOf(op.comm->group);
+        double shares = double(s.tp / s.etp()), steps = shares - 1;
+        op.seconds = op.comm->bytesPerRank * steps / shares / link.bandwidth + steps * link.latency;
+        lt.allGather += op.seconds;
       }
       lt.communication += op.seconds;
     }

@@ -50,9 +50,9 @@ public:
     const ModelSpec &m = plan.model();
     const StrategySpec &s = plan.strategy();
     const WorkloadSpec &w = plan.workload();
-    double tokens = double(plan.tokensPerRank());
+    double tokens = double(plan.dispatchTokensPerRank());
     double matrices = m.moe.activation == Activation::SwiGLU ? 3 : 2;
-    double flopsPerAssignment = 2 * matrices * double(m.hidden) * double(m.moe.expertHidden) / double(s.tp);
+    double flopsPerAssignment = 2 * matrices * double(m.hidden) * double(m.moe.expertHidden) / double(s.etp());
     double peak = plan.cluster().gpu->compute * w.mfu.value_or(1.0);
     computePerShare = double(s.ep) * tokens * double(m.moe.topK) * flopsPerAssignment / peak;
     double bytes = double(bytesPerElement(s.dispatchPrecision.value_or(m.precision)) +

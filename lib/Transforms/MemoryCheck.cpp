@@ -121,7 +121,7 @@ public:
     for (const LayerTraffic &t : plan.traffic)
       for (double share : t.share)
         maxShare = std::max(maxShare, share);
-    double assignments = double(s.ep) * double(plan.tokensPerRank()) * double(m.moe.topK);
+    double assignments = double(s.ep) * double(plan.dispatchTokensPerRank()) * double(m.moe.topK);
     double shapeTokens = std::max(1.0, std::ceil(assignments / double(m.moe.experts)));
     double busyTokens = maxShare * assignments;
 
@@ -163,7 +163,7 @@ public:
       r.scoresTensor = scores;
       double hiddenBytes = double(m.hidden) * bytesPerElement(m.precision);
       if (moeLayers > 0) {
-        double moved = std::max(double(plan.tokensPerRank()) * double(m.moe.topK), busyTokens) * hiddenBytes;
+        double moved = std::max(double(plan.dispatchTokensPerRank()) * double(m.moe.topK), busyTokens) * hiddenBytes;
         r.commBuffers = 2.0 * std::min(moved, kStagingBytes); // dispatch and combine
       }
       r.reserved = gpu.reservedMemory;
@@ -233,7 +233,8 @@ private:
                                              gb(r.kvCache / double(w.context)) + " of KV cache per token of context)");
       }
     }
-    double tpWeights = r.attention + r.denseFfn + r.sharedExperts + r.routedExperts + r.embedding;
+    // Folded, tp does not split the routed experts (etp does).
+    double tpWeights = r.attention + r.denseFfn + r.sharedExperts + (s.folded() ? 0 : r.routedExperts) + r.embedding;
     if (tpWeights > 0.3 * total)
       diags.note(s.locOf("tp"), "tp = " + std::to_string(s.tp * 2) + " would halve the weights split by tensor "
                                     "parallelism, " + gb(tpWeights) + " now");

@@ -3,9 +3,10 @@
 // The shape-inference pass gives every tensor its shape (named dimensions) and every op its FLOPs and bytes.
 // Algorithm:
 //   1. The sizes, per rank: B = micro_batch; S = seq in prefill, 1 in decode; L (keys per query) = S in prefill,
-//      context in decode; heads and KV heads divided by tp (KV heads replicated when tp exceeds them); FFN and
-//      expert hidden sizes divided by tp; T, the tokens one expert receives = ep * B * S * top_k / experts under
-//      uniform routing (each rank of an EP group routes its own micro-batch), or the capacity
+//      context in decode; heads and KV heads divided by tp (KV heads replicated when tp exceeds them); dense and
+//      shared FFN hidden sizes divided by tp, routed experts' by etp (tp unless folded); T, the tokens one
+//      expert receives = ep * R * top_k / experts under uniform routing, R the tokens a rank routes (B * S, or
+//      folded ceil(B * S * etp / tp), its share of its attention group's tokens), or the capacity
 //      ceil(capacity_factor * that) when a capacity factor is declared.
 //   2. Each program's input is [B, S, hidden] (the embedding's, token ids [B, S]).
 //   3. The ops in order (the program is topologically sorted): each op's output shape follows from its name and
@@ -46,6 +47,9 @@ public:
     const WorkloadSpec &w = plan.workload();
     const AttentionSpec &a = m.attention;
     tp = s.tp;
+    etp = s.etp();
+    folded = s.folded();
+    routed = plan.dispatchTokensPerRank();
     B = w.microBatch;
     S = w.phase == Phase::Prefill ? w.seq : 1;
     L = w.phase == Phase::Prefill ? w.seq : w.context;
@@ -56,11 +60,11 @@ public:
     rope = a.ropeHeadDim;
     qkDim = a.kind == AttentionKind::MLA ? headDim + rope : headDim;
     ffn = m.mlp ? m.mlp->hidden / tp : 0;
-    expertFfn = m.moe.expertHidden / tp;
+    expertFfn = m.moe.expertHidden / etp;
     sharedFfn = m.moe.sharedExperts * m.moe.expertHidden / tp;
     experts = m.moe.experts;
     topK = m.moe.topK;
-    double assignments = double(s.ep) * double(B) * double(S) * double(topK);
+    double assignments = double(s.ep) * double(routed) * double(topK);
     double perExpert = assignments / double(experts);
     if (m.moe.capacityFactor)
       perExpert *= *m.moe.capacityFactor;
@@ -143,7 +147,8 @@ public:
                                 " has " + std::to_string(inFeatures));
       op.flops = 2.0 * double(rows(x)) * double(inFeatures) * double(outFeatures);
       op.weightBytes = double(inFeatures) * double(outFeatures) * weightBytes;
-      out.partial = op.split == ParallelSplit::Row && tp > 1;
+      // Routed experts are split etp ways, everything else tp ways.
+      out.partial = op.split == ParallelSplit::Row && (op.part == OpPart::RoutedExperts ? etp : tp) > 1;
       break;
     }
     case OpKind::Rope:
@@ -209,11 +214,17 @@ public:
       out.shape = {{"tokens", expertTokens}, {"hidden", H}};
       break;
     case OpKind::Combine:
-      out.shape = {{"batch", B}, {"seq", S}, {"top_k", topK}, {"hidden", H}};
+      // Folded, a rank combines the outputs of its share of the group's tokens only.
+      out.shape = folded ? Shape{{"tokens", routed}, {"top_k", topK}, {"hidden", H}}
+                         : Shape{{"batch", B}, {"seq", S}, {"top_k", topK}, {"hidden", H}};
       break;
     case OpKind::WeightedSum:
+      // Before comm-insertion adds the all-gather, the program is the unsplit computation.
+      out.shape = folded && p.findOp(OpRole::TokenAllGather) ? Shape{{"tokens", routed}, {"hidden", H}} : Shape{{"batch", B}, {"seq", S}, {"hidden", H}};
+      op.flops = 2.0 * double(rows(out)) * double(topK) * double(H);
+      break;
+    case OpKind::AllGather:
       out.shape = {{"batch", B}, {"seq", S}, {"hidden", H}};
-      op.flops = 2.0 * double(B) * double(S) * double(topK) * double(H);
       break;
     case OpKind::AllReduce:
       out.shape = x.shape;
@@ -328,6 +339,8 @@ public:
   const Plan &plan;
   DiagEngine &diags;
   const ModelSpec &m;
+  bool folded;
+  int64_t etp, routed; ///< expert TP degree; tokens a rank routes (dispatchTokensPerRank)
   int64_t tp, B, S, L, H, heads, kvHeads, headDim, rope, qkDim, ffn, expertFfn, sharedFfn, experts, topK;
   int64_t expertTokens, vocab;
   Precision dtype;

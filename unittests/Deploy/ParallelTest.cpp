@@ -76,3 +76,31 @@ TEST(Parallel, ParseOrderRejectsNonPermutations) {
   EXPECT_FALSE(parseOrder("tp-ep-dp-cp", order));
   EXPECT_FALSE(parseOrder("", order));
 }
+
+TEST(Parallel, UnfoldedAttentionGroupsAreTheLayoutsTpGroups) {
+  for (llvm::StringRef order : {"tp-ep-dp-pp", "ep-tp-dp-pp"}) {
+    RankLayout layout(strategy(2, 4, 2, 2, order));
+    EXPECT_FALSE(layout.folded());
+    for (int64_t r = 0; r < layout.world(); ++r) {
+      EXPECT_EQ(layout.attentionTpGroup(r), layout.group(Axis::TP, r)) << order.str();
+      EXPECT_EQ(layout.attentionDpGroup(r), layout.group2(Axis::EP, Axis::DP, r)) << order.str();
+      EXPECT_EQ(layout.attentionTpRank(r), layout.coords(r)[Axis::TP]);
+    }
+  }
+}
+
+TEST(Parallel, FoldedAttentionGroupsAreConsecutiveRanksOfAStage) {
+  // tp 4 over experts etp 2 x ep 4, two stages of 8: attention groups [0..3], [4..7], [8..11], [12..15].
+  StrategySpec s = strategy(4, 4, 1, 2);
+  s.etpKey = 2;
+  RankLayout layout(s);
+  EXPECT_TRUE(layout.folded());
+  EXPECT_EQ(layout.world(), 16);
+  EXPECT_EQ(layout.attentionTpGroup(6), (std::vector<int64_t>{4, 5, 6, 7}));
+  EXPECT_EQ(layout.attentionTpRank(6), 2);
+  EXPECT_EQ(layout.attentionDpGroup(9), (std::vector<int64_t>{9, 13}));
+  EXPECT_EQ(layout.attentionDpRank(13), 1);
+  // The experts' grid: expert TP groups of 2 consecutive ranks, EP groups striding over them inside a stage.
+  EXPECT_EQ(layout.group(Axis::TP, 5), (std::vector<int64_t>{4, 5}));
+  EXPECT_EQ(layout.group(Axis::EP, 9), (std::vector<int64_t>{9, 11, 13, 15}));
+}

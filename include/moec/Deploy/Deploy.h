@@ -157,6 +157,11 @@ struct RequireSpec {
 struct StrategySpec : Located {
   std::string name;
   int64_t ep = 1, dp = 1, tp = 1, pp = 1;
+  /// The `etp` key, 0 when not written (experts are then split tp ways).
+  int64_t etpKey = 0;
+  /// Expert tensor parallelism: how many ways each routed expert is split. Equals tp unless the strategy sets
+  /// `etp` (parallel folding: attention TP x attention DP and experts ETP x EP x DP over the same ranks).
+  int64_t etp() const { return etpKey ? etpKey : tp; }
   std::array<Axis, 4> order = {Axis::TP, Axis::EP, Axis::DP, Axis::PP}; ///< Fastest-varying first.
   PlacementPolicy placement = PlacementPolicy::Contiguous;
   int64_t redundantExperts = 0;
@@ -168,10 +173,17 @@ struct StrategySpec : Located {
   std::optional<Precision> combinePrecision;  ///< Of the expert outputs combine returns; the model's when absent.
   std::vector<RequireSpec> requires_;
 
+  /// Whether attention and the experts use different grids (etp differs from tp).
+  bool folded() const { return etp() != tp; }
+  /// GPUs of one pipeline stage: dp * ep * etp.
+  int64_t stageSize() const { return dp * ep * etp(); }
+
+  /// The degree of \p a in the rank layout: the layout's tensor axis is the experts' (etp), which is tp unless
+  /// folded.
   int64_t degree(Axis a) const {
     switch (a) {
     case Axis::TP:
-      return tp;
+      return etp();
     case Axis::EP:
       return ep;
     case Axis::DP:
@@ -183,6 +195,8 @@ struct StrategySpec : Located {
   }
   /// "tp-ep-dp-pp".
   std::string orderString() const;
+  /// "pp 1 x dp 2 x ep 8 x tp 2", or folded "pp 1 x dp 1 x ep 8 x etp 1 (attention tp 8 x dp 1)".
+  std::string describeGrid() const;
 };
 
 struct WorkloadSpec : Located {
@@ -203,7 +217,7 @@ struct DerivedValues {
   int64_t world = 0;
   int64_t expertSlots = 0;   ///< experts + redundant experts, per MoE layer and EP group
   int64_t expertsPerGpu = 0; ///< ceil(expertSlots / ep)
-  int64_t attentionDp = 0;   ///< dp * ep
+  int64_t attentionDp = 0;   ///< dp * ep * etp / tp: the attention groups of a stage
   int64_t epGroupNodes = 0;  ///< distinct nodes one EP group spans
   int64_t layersPerStage = 0; ///< ceil(layers / pp)
   int64_t moeLayers = 0;

@@ -44,11 +44,13 @@ struct Device {
 };
 
 enum class GroupKind {
-  TP,          ///< tensor parallel: splits heads and expert FFNs
+  TP,          ///< (attention) tensor parallel: splits heads, the dense and shared FFNs, and, unfolded, experts
+  ExpertTP,    ///< expert tensor parallel, with etp set (folded): splits each routed expert
   EP,          ///< expert parallel: the ranks that share one MoE layer's experts
   DP,          ///< expert data parallel: the replicas of one expert slot across EP groups
   PP,          ///< pipeline: the stages one micro-batch flows through
-  AttentionDP, ///< attention data parallel: dp * ep groups of tp ranks that each run attention on their batch
+  AttentionDP, ///< attention data parallel: the stage's dp * ep * etp / tp groups of tp ranks, each running
+               ///< attention on its own batch
 };
 llvm::StringRef spell(GroupKind kind);
 
@@ -104,6 +106,7 @@ enum class OpKind {
   Dispatch,
   Combine,
   AllReduce,
+  AllGather, ///< folded: reassembles the attention group's tokens from its ranks' MoE outputs
   Send,
   Recv,
 };
@@ -158,7 +161,8 @@ enum class OpRole {
   // Communication
   Dispatch,
   Combine,
-  TpAllReduce,
+  TpAllReduce,   ///< in the TP group, or for a folded plan's routed experts in the expert TP group
+  TokenAllGather, ///< folded (tp > etp): the MoE output of each rank's token share, gathered over its TP group
   Send,
   Recv,
 };
@@ -184,7 +188,7 @@ llvm::StringRef spell(ParallelSplit split);
 /// `Expert` ops run once for each expert slot a rank holds, on the tokens routed to it.
 enum class OpSite { Rank, Expert };
 
-enum class Collective { AllToAll, AllReduce, SendRecv };
+enum class Collective { AllToAll, AllReduce, AllGather, SendRecv };
 llvm::StringRef spell(Collective c);
 
 /// The communication an op performs, filled in by comm-insertion.
@@ -307,6 +311,7 @@ struct LayerTime {
   double exposed = 0;      ///< communication not hidden behind compute
   double total = 0;        ///< compute + exposed
   double dispatch = 0, combine = 0, allReduce = 0;
+  double allGather = 0; ///< folded plans: the MoE output's all-gather
 };
 
 /// What the cost model computed (docs/cost-model.md).
@@ -371,6 +376,9 @@ struct Plan {
   int64_t ep() const { return strategy().ep; }
   /// Tokens one attention group processes: micro_batch * seq in prefill, micro_batch in decode.
   int64_t tokensPerRank() const;
+  /// Tokens one rank routes and dispatches: tokensPerRank(), or, folded (tp > etp), its share of its attention
+  /// group's tokens, ceil(tokensPerRank() * etp / tp) (the group holds them replicated after its all-reduce).
+  int64_t dispatchTokensPerRank() const;
   /// The ranks of EP group \p index.
   const ProcessGroup &group(GroupKind kind, int64_t index) const;
   std::vector<const ProcessGroup *> groupsOf(GroupKind kind) const;

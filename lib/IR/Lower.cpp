@@ -135,6 +135,10 @@ private:
       q = linear(p, OpRole::QProj, "q_proj", norm, a.locOf("heads"), column);
       k = linear(p, OpRole::KProj, "k_proj", norm, kvLoc, column);
       v = linear(p, OpRole::VProj, "v_proj", norm, kvLoc, column);
+      if (a.qkNorm) {
+        q = op(p, OpKind::LayerNorm, OpRole::QHeadNorm, "q_head_norm", {q}, a.locOf("qk_norm"));
+        k = op(p, OpKind::LayerNorm, OpRole::KHeadNorm, "k_head_norm", {k}, a.locOf("qk_norm"));
+      }
     }
     unsigned scaled = op(p, OpKind::Scale, OpRole::ScaleQ, "scale", {q}, a.locOf("head_dim"));
     unsigned scores = op(p, OpKind::Matmul, OpRole::Scores, "qk_matmul", {scaled, k}, loc);

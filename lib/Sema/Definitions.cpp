@@ -43,6 +43,7 @@ void Sema::buildModel(const Block &block, const BlockDesc &desc) {
   model->parts.embedding = c.getEnum("embedding_precision", model->precision);
   model->parts.kvCache = c.getEnum("kv_precision", model->precision);
   model->dropout = c.getReal("dropout", 0);
+  model->tieEmbeddings = c.getEnum("tie_embeddings", Switch::Off) == Switch::On;
   c.evaluateAll();
   bool ok = c.isOk();
   // 4-bit formats hold weights: activations and the KV cache need a format computed in.
@@ -112,10 +113,20 @@ void Sema::buildModel(const Block &block, const BlockDesc &desc) {
     att.kvLoraRank = a.getInt("kv_lora_rank", 0);
     att.ropeHeadDim = a.getInt("rope_head_dim", 0);
     att.slidingWindow = a.getInt("sliding_window", 0);
+    att.chunkSize = a.getInt("chunk_size", 0);
     att.fullEvery = a.getInt("full_every", 0);
-    if (a.has("full_every") && !a.has("sliding_window")) {
+    att.qkNorm = a.getEnum("qk_norm", Switch::Off) == Switch::On;
+    att.sinks = a.getEnum("sinks", Switch::Off) == Switch::On;
+    att.bias = a.getEnum("bias", AttentionBias::None);
+    if (a.has("full_every") && !a.has("sliding_window") && !a.has("chunk_size")) {
       diags.error(a.locOf("full_every"), "'full_every' says which layers attend fully between sliding-window "
-                                         "layers, but the attention has no 'sliding_window'");
+                                         "or chunked layers, but the attention has no 'sliding_window' or "
+                                         "'chunk_size'");
+      ok = false;
+    }
+    if (a.has("sliding_window") && a.has("chunk_size")) {
+      diags.error(a.locOf("chunk_size"), "an attention has a 'sliding_window' or a 'chunk_size', not both");
+      diags.note(a.locOf("sliding_window"), "sliding_window set here");
       ok = false;
     }
     a.evaluateAll();
@@ -158,6 +169,7 @@ void Sema::buildModel(const Block &block, const BlockDesc &desc) {
     moe.sharedExperts = m.getInt("shared_experts", 0);
     moe.routeGroups = m.getInt("route_groups", 0);
     moe.routeNodes = m.getInt("route_nodes", 0);
+    moe.bias = m.getEnum("bias", Switch::Off) == Switch::On;
     moe.capacityFactor = m.getOptionalReal("capacity_factor");
     m.evaluateAll();
     ok &= m.isOk();
@@ -218,6 +230,9 @@ bool Sema::checkAttention(BlockChecker &a, AttentionSpec &att) {
     need("kv_lora_rank");
     need("rope_head_dim");
     only("kv_heads", "gqa");
+    // MLA's projections are lowered without these (DeepSeek's have none).
+    only("qk_norm", "mha or gqa");
+    only("bias", "mha or gqa");
     att.kvHeads = att.heads;
     break;
   }

@@ -61,6 +61,7 @@ const KeyDesc modelKeys[] = {
     enumKey("embedding_precision", false, enumNames<Precision>()),
     enumKey("kv_precision", false, enumNames<Precision>()),
     fractionKey("dropout", false, 0, 0.999),
+    enumKey("tie_embeddings", false, enumNames<Switch>()),
 };
 const KeyDesc attentionKeys[] = {
     enumKey("kind", true, enumNames<AttentionKind>()),
@@ -71,7 +72,11 @@ const KeyDesc attentionKeys[] = {
     intKey("kv_lora_rank", false, 1, kMaxDim),
     intKey("rope_head_dim", false, 1, 4096),
     intKey("sliding_window", false, 1, kMaxDim),
+    intKey("chunk_size", false, 1, kMaxDim),
     intKey("full_every", false, 1, 10000),
+    enumKey("qk_norm", false, enumNames<Switch>()),
+    enumKey("sinks", false, enumNames<Switch>()),
+    enumKey("bias", false, enumNames<AttentionBias>()),
 };
 const KeyDesc mlpKeys[] = {
     intKey("hidden", true, 1, kMaxDim),
@@ -86,6 +91,7 @@ const KeyDesc moeKeys[] = {
     intKey("route_groups", false, 1, 65536),
     intKey("route_nodes", false, 1, kMaxCount),
     realKey("capacity_factor", false, 0.01, 1000),
+    enumKey("bias", false, enumNames<Switch>()),
 };
 
 const KeyDesc clusterKeys[] = {

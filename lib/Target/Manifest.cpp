@@ -76,7 +76,23 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
           j.attribute("kvLoraRank", m.attention.kvLoraRank);
           j.attribute("ropeHeadDim", m.attention.ropeHeadDim);
         }
+        // The variants, only when the model has them (docs/manifest.md).
+        const AttentionSpec &a = m.attention;
+        if (a.slidingWindow)
+          j.attribute("slidingWindow", a.slidingWindow);
+        if (a.chunkSize)
+          j.attribute("chunkSize", a.chunkSize);
+        if (a.fullEvery)
+          j.attribute("fullEvery", a.fullEvery);
+        if (a.qkNorm)
+          j.attribute("qkNorm", true);
+        if (a.sinks)
+          j.attribute("sinks", true);
+        if (a.bias != AttentionBias::None)
+          j.attribute("bias", spell(a.bias));
       });
+      if (m.tieEmbeddings)
+        j.attribute("tieEmbeddings", true);
       if (m.mlp)
         j.attributeObject("mlp", [&] {
           j.attribute("hidden", m.mlp->hidden);
@@ -90,6 +106,8 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
         j.attribute("sharedExperts", m.moe.sharedExperts);
         j.attribute("routeGroups", m.moe.routeGroups);
         j.attribute("routeNodes", m.moe.routeNodes);
+        if (m.moe.bias)
+          j.attribute("bias", true);
       });
     });
     j.attributeObject("workload", [&] {

@@ -6,7 +6,7 @@
 //   1. Weights: each op's weights (already divided by tp) times the layers of its kind on the stage, by kind:
 //      attention (everything up to the attention residual, norms included), dense FFN, router, shared experts,
 //      routed experts (per slot, times the slots the GPU holds); the embedding on the first stage and the LM head
-//      on the last.
+//      on the last (once, when the model ties them and one stage holds both).
 //   2. KV cache, in decode: micro_batch * context * the layers on the stage * the bytes per token and layer:
 //      2 * kv_heads / tp * head_dim for MHA and GQA, kv_lora_rank + rope_head_dim for MLA (twice with two
 //      micro-batches). Prefill holds one layer's keys and values as activations; handing the cache to decode
@@ -141,9 +141,13 @@ public:
       if (st.index == 0 && plan.prologue)
         for (const Op &op : plan.prologue->ops)
           r.embedding += op.weightBytes;
+      // Tied embeddings: the LM head reads the embedding's table, held once where both run (one stage); a later
+      // stage keeps its own copy, as engines do.
+      bool shared = m.tieEmbeddings && st.index == 0 && plan.prologue;
       if (st.index + 1 == s.pp && plan.epilogue)
         for (const Op &op : plan.epilogue->ops)
-          r.embedding += op.weightBytes;
+          if (!(shared && op.role == OpRole::LmHead))
+            r.embedding += op.weightBytes;
       const AttentionSpec &a = m.attention;
       double kvPerToken = a.kind == AttentionKind::MLA
                               ? double(a.kvLoraRank + a.ropeHeadDim)

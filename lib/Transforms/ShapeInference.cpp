@@ -147,6 +147,10 @@ public:
                                 " has " + std::to_string(inFeatures));
       op.flops = 2.0 * double(rows(x)) * double(inFeatures) * double(outFeatures);
       op.weightBytes = double(inFeatures) * double(outFeatures) * weightBytes;
+      if (hasBias(op)) { // a bias vector in the model's precision, added to every row
+        op.flops += double(rows(x)) * double(outFeatures);
+        op.weightBytes += double(outFeatures) * elemBytes;
+      }
       // Routed experts are split etp ways, everything else tp ways.
       out.partial = op.split == ParallelSplit::Row && (op.part == OpPart::RoutedExperts ? etp : tp) > 1;
       break;
@@ -165,6 +169,8 @@ public:
       break;
     case OpKind::Softmax:
       elementwise(5);
+      if (m.attention.sinks) // one learned sink logit per head joins each row's normalisation
+        op.weightBytes = double(heads) * elemBytes;
       break;
     case OpKind::Activation:
       if (ins.size() == 2 && ins[0]->shape.size() == ins[1]->shape.size() && str(*ins[0]) != str(*ins[1]))
@@ -205,6 +211,8 @@ public:
         return mismatch(op, "the router expects " + std::to_string(H) + " features, got " + str(x));
       op.flops = 2.0 * double(rows(x)) * double(H) * double(experts);
       op.weightBytes = double(H) * double(experts) * weightBytes;
+      if (m.moe.bias)
+        op.weightBytes += double(experts) * elemBytes;
       break;
     case OpKind::TopK:
       out.shape = {{"batch", B}, {"seq", S}, {"top_k", topK}};
@@ -251,6 +259,25 @@ public:
     }
     op.bytes = op.weightBytes + activations;
     return true;
+  }
+
+  /// Whether projection \p op adds a bias: the attention's `bias` (q, k and v, or all four), the routed experts'
+  /// with the MoE block's `bias`.
+  bool hasBias(const Op &op) const {
+    switch (op.role) {
+    case OpRole::QProj:
+    case OpRole::KProj:
+    case OpRole::VProj:
+      return m.attention.bias != AttentionBias::None;
+    case OpRole::OutProj:
+      return m.attention.bias == AttentionBias::All;
+    case OpRole::FfnIn:
+    case OpRole::FfnUp:
+    case OpRole::FfnOut:
+      return op.part == OpPart::RoutedExperts && m.moe.bias;
+    default:
+      return false;
+    }
   }
 
   /// The precision of the weights of \p part's projections.

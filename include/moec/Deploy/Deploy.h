@@ -55,15 +55,22 @@ struct AttentionSpec : Located {
   int64_t kvLoraRank = 0;  ///< MLA only.
   int64_t ropeHeadDim = 0; ///< MLA only.
   int64_t slidingWindow = 0; ///< Tokens a windowed layer attends to (and keeps in its KV cache); 0 = none.
-  int64_t fullEvery = 0;     ///< With a window: every fullEvery-th layer (the last of each run) attends fully; 0 = none.
+  int64_t chunkSize = 0;     ///< Chunked local attention (Llama 4): a local layer attends within its chunk; 0 = none.
+  int64_t fullEvery = 0;     ///< With a window or chunks: every fullEvery-th layer (the last of each run) attends
+                             ///< fully; 0 = none.
+  bool qkNorm = false;       ///< A per-head RMSNorm of queries and keys (Qwen3, Llama 4).
+  bool sinks = false;        ///< A learned sink logit per head in the softmax (gpt-oss).
+  AttentionBias bias = AttentionBias::None;
 
-  /// Whether decoder layer \p layer attends within the sliding window.
+  /// Tokens a local (windowed or chunked) layer attends to at most; 0 when every layer attends fully.
+  int64_t localSpan() const { return slidingWindow > 0 ? slidingWindow : chunkSize; }
+  /// Whether decoder layer \p layer attends locally (within the sliding window or its chunk).
   bool isWindowed(int64_t layer) const {
-    return slidingWindow > 0 && (fullEvery == 0 || (layer + 1) % fullEvery != 0);
+    return localSpan() > 0 && (fullEvery == 0 || (layer + 1) % fullEvery != 0);
   }
-  /// The tokens of context layer \p layer keeps in its KV cache and reads.
+  /// The tokens of context layer \p layer keeps in its KV cache and reads (a chunk holds at most chunkSize).
   int64_t kvTokens(int64_t layer, int64_t context) const {
-    return isWindowed(layer) ? std::min(context, slidingWindow) : context;
+    return isWindowed(layer) ? std::min(context, localSpan()) : context;
   }
 };
 
@@ -81,6 +88,7 @@ struct MoeSpec : Located {
   int64_t routeGroups = 0; ///< 0 = no group-limited routing.
   int64_t routeNodes = 0;  ///< 0 = no node-limited routing.
   std::optional<double> capacityFactor;
+  bool bias = false; ///< The router and the experts' projections add biases (gpt-oss).
 };
 
 struct ModelSpec : Located {
@@ -99,6 +107,7 @@ struct ModelSpec : Located {
     Precision kvCache = Precision::BF16;
   } parts;
   double dropout = 0;
+  bool tieEmbeddings = false; ///< The LM head reuses the embedding's weights.
   AttentionSpec attention;
   std::optional<MlpSpec> mlp; ///< Present when the model has dense layers (or declares it anyway).
   MoeSpec moe;

@@ -24,6 +24,8 @@ enum class Activation { Gelu, Relu, Silu, SwiGLU };
 enum class Phase { Prefill, Decode };
 enum class Overlap { None, TwoMicroBatch };
 enum class AttentionKernel { Fused, Naive };
+enum class Switch { Off, On };                ///< a yes/no key: `false` or `true`
+enum class AttentionBias { None, Qkv, All };  ///< which attention projections add a bias
 enum class PlacementPolicy { Contiguous, RoundRobin, TopologyAware, Explicit, Balanced };
 enum class PlacementObjective { Time, Balance, Locality };
 /// The four parallel axes, in the order the default rank order lists them (fastest-varying first).
@@ -52,6 +54,8 @@ MOEC_ENUM_TABLE(Activation, {Activation::Gelu, "gelu"}, {Activation::Relu, "relu
 MOEC_ENUM_TABLE(Phase, {Phase::Prefill, "prefill"}, {Phase::Decode, "decode"})
 MOEC_ENUM_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::TwoMicroBatch, "two_micro_batch"})
 MOEC_ENUM_TABLE(AttentionKernel, {AttentionKernel::Fused, "fused"}, {AttentionKernel::Naive, "naive"})
+MOEC_ENUM_TABLE(Switch, {Switch::Off, "false"}, {Switch::On, "true"})
+MOEC_ENUM_TABLE(AttentionBias, {AttentionBias::None, "none"}, {AttentionBias::Qkv, "qkv"}, {AttentionBias::All, "all"})
 MOEC_ENUM_TABLE(PlacementPolicy, {PlacementPolicy::Contiguous, "contiguous"},
                 {PlacementPolicy::RoundRobin, "round_robin"}, {PlacementPolicy::TopologyAware, "topology_aware"},
                 {PlacementPolicy::Explicit, "explicit"}, {PlacementPolicy::Balanced, "balanced"})

@@ -131,6 +131,8 @@ enum class OpRole {
   QUpProj,    ///< MLA: query decompression
   KProj,
   VProj,
+  QHeadNorm,  ///< qk_norm: RMSNorm of each query head
+  KHeadNorm,  ///< qk_norm: RMSNorm of each key head
   KvDownProj, ///< MLA: KV compression (with the rotary key)
   KvNorm,     ///< MLA: norm of the compressed KV
   KUpProj,    ///< MLA: key decompression

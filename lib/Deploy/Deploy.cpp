@@ -68,3 +68,82 @@ std::string StrategySpec::orderString() const {
     out += (out.empty() ? "" : "-") + spell(a).str();
   return out;
 }
+
+namespace {
+/// Weights of one attention layer, unsplit (projections, biases, norms, sinks).
+double attentionWeights(const moec::AttentionSpec &a, int64_t hidden) {
+  double h = double(hidden), heads = double(a.heads), d = double(a.headDim);
+  double w = h; // the attention norm
+  if (a.kind == moec::AttentionKind::MLA) {
+    double rope = double(a.ropeHeadDim), kv = double(a.kvLoraRank);
+    double qOut = heads * (d + rope);
+    w += a.qLoraRank ? h * double(a.qLoraRank) + double(a.qLoraRank) + double(a.qLoraRank) * qOut : h * qOut;
+    w += h * (kv + rope) + kv;   // KV compression with the rotary key, and its norm
+    w += kv * heads * (d + d);   // key and value decompression
+    w += heads * d * h;          // output projection
+    return w;
+  }
+  double kvOut = double(a.kvHeads) * d;
+  w += h * heads * d + 2 * h * kvOut + heads * d * h;
+  if (a.bias != moec::AttentionBias::None)
+    w += heads * d + 2 * kvOut + (a.bias == moec::AttentionBias::All ? h : 0);
+  if (a.qkNorm)
+    w += 2 * d;
+  if (a.sinks)
+    w += heads;
+  return w;
+}
+
+double ffnWeights(int64_t hidden, int64_t width, moec::Activation act, bool bias) {
+  double matrices = act == moec::Activation::SwiGLU ? 3 : 2;
+  double w = matrices * double(hidden) * double(width);
+  if (bias)
+    w += (matrices - 1) * double(width) + double(hidden);
+  return w;
+}
+} // namespace
+
+ModelSpec::Parameters ModelSpec::parameters() const {
+  Parameters p;
+  double h = double(hidden);
+  double attn = attentionWeights(attention, hidden);
+  double dense = mlp ? ffnWeights(hidden, mlp->hidden, mlp->activation, false) + h : 0; // + its norm
+  double expert = ffnWeights(hidden, moe.expertHidden, moe.activation, moe.bias);
+  double shared = double(moe.sharedExperts) * ffnWeights(hidden, moe.expertHidden, moe.activation, false);
+  double router = h * double(moe.experts) + (moe.bias ? double(moe.experts) : 0) + h; // + the MoE norm
+  p.embedding = double(vocab) * h * (tieEmbeddings ? 1 : 2);
+  double layersTotal = 0, layersActive = 0;
+  for (int64_t l = 0; l < layers; ++l) {
+    layersTotal += attn;
+    layersActive += attn;
+    if (isMoeLayer(l)) {
+      layersTotal += router + shared + double(moe.experts) * expert;
+      layersActive += router + shared + double(std::min(moe.topK, moe.experts)) * expert;
+    } else {
+      layersTotal += dense;
+      layersActive += dense;
+    }
+  }
+  double finalNorm = vocab ? h : 0;
+  p.total = layersTotal + p.embedding + finalNorm;
+  p.active = layersActive + p.embedding + finalNorm;
+  return p;
+}
+
+double ModelSpec::flopsPerToken(double keys, bool decode) const {
+  Parameters p = parameters();
+  // The lookup is not a product: the embedding table does not count, the LM head does.
+  double lookup = double(vocab) * double(hidden) * (tieEmbeddings ? 0 : 1);
+  double flops = 2 * (p.active - lookup);
+  const AttentionSpec &a = attention;
+  double perLayer;
+  if (a.kind == AttentionKind::MLA)
+    perLayer = decode ? 2.0 * double(a.heads) * keys * double(2 * a.kvLoraRank + a.ropeHeadDim)
+                      : 2.0 * double(a.heads) * keys * double(2 * a.headDim + a.ropeHeadDim);
+  else
+    perLayer = 4.0 * double(a.heads) * keys * double(a.headDim);
+  double attentionFlops = 0;
+  for (int64_t l = 0; l < layers; ++l)
+    attentionFlops += perLayer * std::min(keys, double(a.kvTokens(l, int64_t(keys)))) / std::max(1.0, keys);
+  return flops + attentionFlops;
+}

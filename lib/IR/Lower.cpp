@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "moec/IR/Plan.h"
 
+#include <cmath>
+
 using namespace moec;
 using namespace moec::ir;
 
@@ -19,6 +21,7 @@ public:
   explicit Lowering(Plan &plan) : plan(plan), m(plan.model()), s(plan.strategy()) {}
 
   void run() {
+    computeSizes();
     buildDevices();
     buildGroups();
     buildStages();
@@ -39,6 +42,27 @@ public:
   }
 
 private:
+  /// The derived sizes every later stage reads (PlanSizes).
+  void computeSizes() {
+    const WorkloadSpec &w = plan.workload();
+    PlanSizes &z = plan.sizes;
+    z.tokensPerGroup = w.phase == Phase::Prefill ? w.microBatch * w.seq : w.microBatch;
+    int64_t split = s.tp / s.etp();
+    z.routedTokensPerRank = s.folded() ? (z.tokensPerGroup + split - 1) / split : z.tokensPerGroup;
+    const AttentionSpec &a = m.attention;
+    z.headsPerRank = a.heads / s.tp;
+    z.kvHeadsPerRank = a.kind == AttentionKind::MLA ? z.headsPerRank : std::max<int64_t>(1, a.kvHeads / s.tp);
+    z.assignmentsPerGroup = double(s.ep) * double(z.routedTokensPerRank) * double(m.moe.topK);
+    double perExpert = z.assignmentsPerGroup / double(m.moe.experts);
+    if (m.moe.capacityFactor)
+      perExpert *= *m.moe.capacityFactor;
+    z.expertTokens = std::max<int64_t>(1, int64_t(std::ceil(perExpert)));
+    z.dispatchBytesPerElement = bytesPerElement(s.dispatchPrecision.value_or(m.precision));
+    z.combineBytesPerElement = bytesPerElement(s.combinePrecision.value_or(m.precision));
+    z.dispatchMode = s.dispatchMode.value_or(w.phase == Phase::Prefill ? DispatchMode::Normal
+                                                                        : DispatchMode::LowLatency);
+  }
+
   void buildDevices() {
     const ClusterSpec &c = plan.cluster();
     plan.devices.reserve(c.world());

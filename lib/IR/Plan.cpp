@@ -225,16 +225,9 @@ const LayerPlacement *Placement::forLayer(int64_t layer) const {
 
 Plan::Plan(const DeploySpec &d) : deploy(&d), layout(*d.strategy) {}
 
-int64_t Plan::tokensPerRank() const {
-  const WorkloadSpec &w = workload();
-  return w.phase == Phase::Prefill ? w.microBatch * w.seq : w.microBatch;
-}
+int64_t Plan::tokensPerRank() const { return sizes.tokensPerGroup; }
 
-int64_t Plan::dispatchTokensPerRank() const {
-  const StrategySpec &s = strategy();
-  int64_t split = s.tp / s.etp();
-  return s.folded() ? (tokensPerRank() + split - 1) / split : tokensPerRank();
-}
+int64_t Plan::dispatchTokensPerRank() const { return sizes.routedTokensPerRank; }
 
 const ProcessGroup &Plan::group(GroupKind kind, int64_t index) const {
   for (const ProcessGroup &g : groups)

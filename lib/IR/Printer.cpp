@@ -168,7 +168,7 @@ private:
         attrs.push_back(bytes(op.comm->bytesPerRank) +
                         (op.comm->collective == Collective::AllToAll ? " routed per rank" : " per rank"));
         if (op.comm->group == GroupKind::EP)
-          attrs.push_back(linkSplit());
+          attrs.push_back(linkSplit(op.kind));
         else
           attrs.push_back(plan.crossesNodes(op.comm->group) ? "over the network" : "over nvlink");
       }
@@ -183,12 +183,13 @@ private:
     os << "    return %" << number[p.output] << "\n  }\n";
   }
 
-  /// The NVLink / network split of the busiest sender over all MoE layers.
-  std::string linkSplit() const {
+  /// The NVLink / network split of the busiest sender over all MoE layers, in the op's direction.
+  std::string linkSplit(OpKind kind) const {
     double nvlink = 0, network = 0;
     for (const LayerTraffic &t : plan.traffic) {
-      nvlink = std::max(nvlink, t.nvlinkBytesMax);
-      network = std::max(network, t.networkBytesMax);
+      const LinkBytes &b = kind == OpKind::Combine ? t.combine : t.dispatch;
+      nvlink = std::max(nvlink, b.nvlink);
+      network = std::max(network, b.network);
     }
     return "nvlink " + bytes(nvlink) + ", network " + bytes(network) + " (busiest rank)";
   }
@@ -234,9 +235,13 @@ private:
   void printTraffic() {
     os << "\n  traffic {\n";
     bool measured = !plan.placement.layers.empty() && !plan.placement.layers.front().load.empty();
-    os << "    // per MoE layer, dispatch (combine returns the same bytes): "
-       << (measured ? "routing by the measured loads" : "uniform routing") << ", top_k " << plan.model().moe.topK
-       << "\n";
+    const PlanSizes &z = plan.sizes;
+    os << "    // per MoE layer: " << (measured ? "routing by the measured loads" : "uniform routing") << ", top_k "
+       << plan.model().moe.topK << ", "
+       << (z.dispatchMode == DispatchMode::Normal ? "normal kernels (once per remote node)"
+                                                  : "low-latency kernels (per token-expert pair)")
+       << "; dispatch " << formatNumber(z.dispatchBytesPerElement, 3) << " B and combine "
+       << formatNumber(z.combineBytesPerElement, 3) << " B per element\n";
     for (size_t i = 0; i < plan.traffic.size();) {
       size_t j = i;
       while (j + 1 < plan.traffic.size() && plan.traffic[j + 1].sameAs(plan.traffic[i]))
@@ -245,11 +250,12 @@ private:
       std::vector<int64_t> run;
       for (size_t k = i; k <= j; ++k)
         run.push_back(plan.traffic[k].layer);
-      os << "    layers " << layerRun(run) << ": send " << bytes(t.sendBytesMax)
-         << " (nvlink " << bytes(t.nvlinkBytesMax) << ", network " << bytes(t.networkBytesMax)
-         << "), receive " << bytes(t.recvBytesMax) << " per rank at most; nodes per token "
-         << fmt::format("{:.3f}", t.expectedNodes) << " (remote " << fmt::format("{:.3f}", t.expectedRemoteNodes)
-         << ")\n";
+      auto direction = [&](const LinkBytes &b) {
+        return "network " + bytes(b.network) + ", nvlink " + bytes(b.nvlink) + ", receive " + bytes(b.recv);
+      };
+      os << "    layers " << layerRun(run) << ": dispatch " << direction(t.dispatch) << "; combine "
+         << direction(t.combine) << " per rank at most; nodes per token " << fmt::format("{:.3f}", t.expectedNodes)
+         << " (remote " << fmt::format("{:.3f}", t.expectedRemoteNodes) << ")\n";
       i = j + 1;
     }
     os << "  }\n";

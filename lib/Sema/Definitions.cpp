@@ -21,6 +21,12 @@ void Sema::buildGpu(const Block &block, const BlockDesc &desc) {
   gpu->launchOverhead = c.getReal("launch_overhead", 2e-6);
   gpu->reservedMemory = c.getReal("reserved_memory", 512.0 * 1024 * 1024);
   gpu->vendor = c.getEnum("vendor", GpuVendor::Nvidia);
+  gpu->fp8Compute = c.getReal("fp8_compute", 0);
+  gpu->fp4Compute = c.getReal("fp4_compute", 0);
+  gpu->nvlinkBandwidth = c.getReal("nvlink_bandwidth", 0);
+  gpu->nicBandwidth = c.getReal("nic_bandwidth", 0);
+  gpu->nvlinkDomain = c.getInt("nvlink_domain", 0);
+  gpu->arch = c.getEnum("arch", GpuArch::Generic);
   c.evaluateAll();
   valid[block.getName().str() + "@gpu"] = c.isOk();
   gpus[block.getName()] = gpu.get();
@@ -294,10 +300,21 @@ void Sema::buildCluster(const Block &block, const BlockDesc &desc) {
     // One node has no network: its inter_node block may be left out (bandwidth and latency then 0, never used).
     if (!sub && kind == "inter_node" && c.valid("nodes") && cluster->nodes == 1)
       continue;
+    // Left out, a link is the GPU's: its NVLink or NIC bandwidth, with a default latency (docs/language.md).
+    double declared = !cluster->gpu ? 0 : kind == "intra_node" ? cluster->gpu->nvlinkBandwidth
+                                                               : cluster->gpu->nicBandwidth;
+    if (!sub && declared > 0) {
+      link->loc = block.getLoc();
+      link->bandwidth = declared;
+      link->latency = kind == "intra_node" ? 2e-6 : 5e-6;
+      continue;
+    }
     if (!sub) {
       diags.error(block.getNameLoc(), "cluster " + quoted(block.getName()) + " has no " + quoted(kind) +
-                                          " block (its bandwidth and latency)" +
-                                          (kind == "inter_node" ? "; only a one-node cluster may leave it out" : ""));
+                                          " block (its bandwidth and latency), and its GPU declares no " +
+                                          (kind == "inter_node" ? "nic_bandwidth" : "nvlink_bandwidth") +
+                                          " to take instead" +
+                                          (kind == "inter_node" ? "; only a one-node cluster needs neither" : ""));
       ok = false;
       continue;
     }
@@ -363,6 +380,10 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
     s->dispatchPrecision = c.getEnum("dispatch_precision", Precision::BF16);
   if (c.valid("combine_precision"))
     s->combinePrecision = c.getEnum("combine_precision", Precision::BF16);
+  if (c.valid("dispatch_mode"))
+    s->dispatchMode = c.getEnum("dispatch_mode", DispatchMode::Normal);
+  if (c.valid("expert_imbalance"))
+    s->expertImbalance = c.getReal("expert_imbalance", 0);
   for (auto [key, value] : {std::pair{"dispatch_precision", s->dispatchPrecision},
                             std::pair{"combine_precision", s->combinePrecision}})
     if (value && isFourBit(*value)) {
@@ -424,6 +445,8 @@ void Sema::buildWorkload(const Block &block, const BlockDesc &desc) {
   w->overlap = c.getEnum("overlap", Overlap::None);
   w->overlapEfficiency = c.getReal("overlap_efficiency", 1);
   w->attentionKernel = c.getEnum("attention_kernel", AttentionKernel::Fused);
+  w->pipelineMicroBatches = c.getInt("pipeline_micro_batches", 0);
+  w->keepKv = c.getEnum("keep_kv", Switch::On) == Switch::On;
   c.evaluateAll();
   bool ok = c.isOk();
   if (c.has("phase") && c.get("phase")) {

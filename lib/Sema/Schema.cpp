@@ -45,6 +45,12 @@ const KeyDesc gpuKeys[] = {
     {"launch_overhead", KeyType::Quantity, false, Dim::Time},
     quantityKey("reserved_memory", false, Dim::Bytes),
     enumKey("vendor", false, enumNames<GpuVendor>()),
+    quantityKey("fp8_compute", false, Dim::FlopRate),
+    quantityKey("fp4_compute", false, Dim::FlopRate),
+    quantityKey("nvlink_bandwidth", false, Dim::ByteRate),
+    quantityKey("nic_bandwidth", false, Dim::ByteRate),
+    intKey("nvlink_domain", false, 1, 1024),
+    enumKey("arch", false, enumNames<GpuArch>()),
 };
 
 const KeyDesc modelKeys[] = {
@@ -116,6 +122,8 @@ const KeyDesc strategyKeys[] = {
     stringKey("order"),
     enumKey("placement", true, enumNames<PlacementPolicy>()),
     intKey("redundant_experts", false, 0, 65536),
+    enumKey("dispatch_mode", false, enumNames<DispatchMode>()),
+    realKey("expert_imbalance", false, 0, 1000),
     stringKey("expert_load"),
     stringKey("expert_routes"),
     stringKey("placement_file"),
@@ -127,6 +135,8 @@ const KeyDesc strategyKeys[] = {
 const KeyDesc workloadKeys[] = {
     enumKey("phase", true, enumNames<Phase>()),
     intKey("micro_batch", true, 1, kMaxCount),
+    intKey("pipeline_micro_batches", false, 1, kMaxCount),
+    enumKey("keep_kv", false, enumNames<Switch>()),
     intKey("seq", false, 1, kMaxDim),
     intKey("context", false, 1, kMaxDim),
     fractionKey("mfu", false, 0.0001, 1),

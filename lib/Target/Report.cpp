@@ -23,7 +23,7 @@ namespace {
 const LayerTraffic &heaviestTraffic(const Plan &plan) {
   const LayerTraffic *heaviest = &plan.traffic.front();
   for (const LayerTraffic &l : plan.traffic)
-    if (l.sendBytesMax > heaviest->sendBytesMax)
+    if (l.dispatch.send > heaviest->dispatch.send)
       heaviest = &l;
   return *heaviest;
 }
@@ -31,6 +31,24 @@ const LayerTraffic &heaviestTraffic(const Plan &plan) {
 std::string bytes(double b) { return formatQuantity(b, Dim::Bytes); }
 std::string seconds(double s) { return formatQuantity(s, Dim::Time); }
 std::string pct(double f) { return fmt::format("{:.1f}%", 100.0 * f); }
+std::string billions(double n) { return formatNumber(n / 1e9, 4) + "B"; }
+
+/// The largest micro_batch whose KV cache and activations fit beside everything else on the fullest GPU.
+int64_t maxBatch(const Plan &plan) {
+  const MemoryResult &r = *plan.memory;
+  double perBatch = (r.kvCache + r.activations) / double(plan.workload().microBatch);
+  double room = r.capacity - (r.total() - r.kvCache - r.activations);
+  return perBatch > 0 && room > 0 ? int64_t(std::floor(room / perBatch)) : 0;
+}
+
+/// Keys one query attends to on average: the context in decode, half the sequence (causal) in prefill.
+double attentionKeys(const Plan &plan) {
+  const WorkloadSpec &w = plan.workload();
+  return w.phase == Phase::Decode ? double(w.context) : double(w.seq) / 2.0;
+}
+double flopsPerToken(const Plan &plan) {
+  return plan.model().flopsPerToken(attentionKeys(plan), plan.workload().phase == Phase::Decode);
+}
 
 struct Check {
   std::string name, value;
@@ -89,6 +107,17 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
      << (w.phase == Phase::Prefill ? " x " + std::to_string(w.seq) + " tokens" : ", context " + std::to_string(w.context))
      << "\n\n";
 
+  ModelSpec::Parameters params = m.parameters();
+  os << "model\n";
+  table(os, {{"parameters", billions(params.total) + " total, " + billions(params.active) + " active per token" +
+                               (params.embedding > 0 ? " (both with " + billions(params.embedding) +
+                                                           (m.tieEmbeddings ? " of tied embedding)"
+                                                                            : " of embedding and LM head)")
+                                                     : std::string())},
+             {"forward FLOPs per token", formatNumber(flopsPerToken(plan) / 1e9, 4) + " GFLOP at " +
+                                             formatNumber(attentionKeys(plan), 6) + " keys per query"}});
+  os << "\n";
+
   os << "parallel layout\n";
   table(os, {{"world", std::to_string(plan.devices.size()) + " = " + s.describeGrid() + " (order " +
                            s.orderString() + ")"},
@@ -130,9 +159,12 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
 
   if (plan.cost) {
     const CostResult &cr = *plan.cost;
-    os << "\ntime per micro-batch (" << (w.overlap == Overlap::TwoMicroBatch ? "two micro-batches overlapped, "
-                                                                           : "no overlap, ")
-       << "mfu " << pct(w.mfu.value_or(1)) << ", bandwidth " << pct(w.bandwidthEfficiency.value_or(1)) << ")\n";
+    bool calibrated = !w.mfu || !w.bandwidthEfficiency;
+    os << "\nforecast per micro-batch (" << (w.overlap == Overlap::TwoMicroBatch ? "two micro-batches overlapped, "
+                                                                               : "no overlap, ")
+       << (calibrated ? "kernels calibrated for " + spell(c.gpu->arch).str() + " GPUs" : std::string("mfu given"))
+       << (w.mfu ? ", mfu " + pct(*w.mfu) : std::string())
+       << (w.bandwidthEfficiency ? ", bandwidth " + pct(*w.bandwidthEfficiency) : std::string()) << ")\n";
     std::vector<std::pair<std::string, std::string>> rows;
     auto layer = [&](const std::string &name, const LayerTime &t) {
       rows.push_back({name, "compute " + seconds(t.compute) + ", communication " + seconds(t.communication) +
@@ -154,13 +186,36 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
       rows.push_back({"embedding and LM head", seconds(cr.prologue + cr.epilogue)});
     if (cr.pipeline > 0)
       rows.push_back({"stage boundaries", seconds(cr.pipeline)});
-    rows.push_back({w.phase == Phase::Prefill ? "step (prefill of the micro-batch" +
+    const CostResult *bound = plan.bound ? &*plan.bound : nullptr;
+    auto withBound = [&](double forecast, double b) {
+      return seconds(forecast) + (bound ? " (roofline bound " + seconds(b) + ")" : std::string());
+    };
+    if (s.pp > 1)
+      rows.push_back({"pipeline", std::to_string(cr.pipelineMicroBatches) + " micro-batches in flight over " +
+                                      std::to_string(s.pp) + " stages: a " +
+                                      (w.phase == Phase::Prefill ? "step" : "decode cycle") + " of " +
+                                      seconds(cr.stepTime)});
+    rows.push_back({w.phase == Phase::Prefill ? "TTFT (prefill of the micro-batch" +
                                                     std::string(cr.microBatches > 1 ? "es)" : ")")
                                               : "time per output token",
-                    seconds(cr.stepTime)});
+                    withBound(cr.latency, bound ? bound->latency : 0)});
     rows.push_back({"throughput", fmt::format("{:.0f} tokens/s in the cluster, {:.1f} per GPU", cr.tokensPerSecond,
-                                              cr.tokensPerSecondPerGpu)});
-    rows.push_back({"achieved MFU", pct(cr.achievedMfu) + " (target " + pct(w.mfu.value_or(1)) + ")"});
+                                              cr.tokensPerSecondPerGpu) +
+                                      (bound ? fmt::format(" (roofline bound {:.1f} per GPU)",
+                                                           bound->tokensPerSecondPerGpu)
+                                             : std::string())});
+    rows.push_back({"achieved MFU", pct(cr.achievedMfu) + " of the " + formatQuantity(c.gpu->peakFor(m.parts.experts),
+                                                                                         Dim::FlopRate) +
+                                        " peak"});
+    if (!cr.dominant.empty())
+      rows.push_back({"dominant term", cr.dominant + (bound && !bound->dominant.empty() && bound->dominant != cr.dominant
+                                                          ? " (in the bound: " + bound->dominant + ")"
+                                                          : std::string())});
+    if (plan.memory && w.phase == Phase::Decode) {
+      int64_t most = maxBatch(plan);
+      rows.push_back({"KV capacity", fmt::format("micro_batch up to {} per attention group ({} sequences per GPU)",
+                                                 most, formatNumber(double(most) / double(s.tp), 4))});
+    }
     table(os, rows);
     if (!cr.criticalPathMoe.empty()) {
       os << "  critical path of a MoE layer:";
@@ -173,21 +228,20 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
   if (!plan.traffic.empty()) {
     bool measured = !plan.placement.layers.empty() && !plan.placement.layers.front().load.empty();
     const LayerTraffic &t = heaviestTraffic(plan);
-    double dispatchScale = double(bytesPerElement(s.dispatchPrecision.value_or(m.precision))) /
-                           double(bytesPerElement(m.precision));
-    double combineScale = double(bytesPerElement(s.combinePrecision.value_or(m.precision))) /
-                          double(bytesPerElement(m.precision));
     if (measured)
       os << "\ncommunication per MoE layer (busiest rank; routing by the measured loads, layer " << t.layer
          << ", the heaviest of " << plan.traffic.size() << ")\n";
     else
       os << "\ncommunication per MoE layer (busiest rank, uniform routing)\n";
-    table(os, {{"dispatch", bytes(t.sendBytesMax * dispatchScale) + ": NVLink " +
-                                bytes(t.nvlinkBytesMax * dispatchScale) + ", network " +
-                                bytes(t.networkBytesMax * dispatchScale)},
-               {"combine", bytes(t.sendBytesMax * combineScale) + ": NVLink " +
-                               bytes(t.nvlinkBytesMax * combineScale) + ", network " +
-                               bytes(t.networkBytesMax * combineScale)},
+    auto direction = [&](const LinkBytes &b, double elementBytes) {
+      return "network " + bytes(b.network) + ", NVLink " + bytes(b.nvlink) + ", received " + bytes(b.recv) + " (" +
+             formatNumber(elementBytes, 3) + " B per element)";
+    };
+    table(os, {{"dispatch", direction(t.dispatch, plan.sizes.dispatchBytesPerElement)},
+               {"combine", direction(t.combine, plan.sizes.combineBytesPerElement)},
+               {"kernels", plan.sizes.dispatchMode == DispatchMode::Normal
+                               ? "normal: a token crosses the network once per remote node, then NVLink"
+                               : "low-latency: every token-expert pair sent to its GPU"},
                {"nodes a token reaches", fmt::format("{:.2f} of {} ({:.2f} remote){}", t.expectedNodes,
                                                      d.derived.epGroupNodes, t.expectedRemoteNodes, [&] {
                                                        // The estimate assumes uniform routing among the experts;
@@ -245,7 +299,16 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
   llvm::json::OStream j(os, 2);
   j.object([&] {
     j.attribute("deploy", d.name);
-    j.attribute("model", plan.model().name);
+    j.attributeObject("model", [&] {
+      ModelSpec::Parameters params = plan.model().parameters();
+      j.attribute("name", plan.model().name);
+      j.attributeObject("parameters", [&] {
+        j.attribute("total", params.total);
+        j.attribute("active", params.active);
+        j.attribute("embedding", params.embedding);
+      });
+      j.attribute("flopsPerToken", flopsPerToken(plan));
+    });
     j.attribute("cluster", plan.cluster().name);
     j.attributeObject("parallel", [&] {
       j.attribute("world", int64_t(plan.devices.size()));
@@ -288,7 +351,6 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
       });
     }
     if (plan.cost) {
-      const CostResult &c = *plan.cost;
       auto layer = [&](const LayerTime &t) {
         j.object([&] {
           j.attribute("compute", t.compute);
@@ -302,7 +364,8 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
           j.attribute("total", t.total);
         });
       };
-      j.attributeObject("time", [&] {
+      bool decode = plan.workload().phase == Phase::Decode;
+      auto times = [&](const CostResult &c) {
         j.attributeBegin("denseLayer");
         layer(c.dense);
         j.attributeEnd();
@@ -311,11 +374,26 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
             layer(t);
         });
         j.attribute("stepSeconds", c.stepTime);
+        j.attribute(decode ? "tpotSeconds" : "ttftSeconds", c.latency);
         j.attribute("microBatches", c.microBatches);
+        j.attribute("pipelineMicroBatches", c.pipelineMicroBatches);
         j.attribute("tokensPerSecond", c.tokensPerSecond);
         j.attribute("tokensPerSecondPerGpu", c.tokensPerSecondPerGpu);
         j.attribute("achievedMfu", c.achievedMfu);
+        j.attribute("dominant", c.dominant);
+      };
+      j.attributeObject("time", [&] {
+        j.attribute("calibration", spell(plan.cluster().gpu->arch));
+        times(*plan.cost);
+        if (plan.bound)
+          j.attributeObject("bound", [&] { times(*plan.bound); });
       });
+      if (decode && plan.memory)
+        j.attributeObject("capacity", [&] {
+          int64_t most = maxBatch(plan);
+          j.attribute("maxBatch", most);
+          j.attribute("maxBatchPerGpu", double(most) / double(plan.strategy().tp));
+        });
     }
     if (!plan.traffic.empty()) {
       bool measured = !plan.placement.layers.empty() && !plan.placement.layers.front().load.empty();
@@ -323,9 +401,17 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
       j.attributeObject("communication", [&] {
         j.attribute("routing", measured ? "measured" : "uniform");
         j.attribute("layer", t.layer);
-        j.attribute("sendBytes", t.sendBytesMax);
-        j.attribute("nvlinkBytes", t.nvlinkBytesMax);
-        j.attribute("networkBytes", t.networkBytesMax);
+        j.attribute("kernels", plan.sizes.dispatchMode == DispatchMode::Normal ? "normal" : "low_latency");
+        for (auto [name, b, elementBytes] :
+             {std::tuple{"dispatch", &t.dispatch, plan.sizes.dispatchBytesPerElement},
+              std::tuple{"combine", &t.combine, plan.sizes.combineBytesPerElement}})
+          j.attributeObject(name, [&] {
+            j.attribute("bytesPerElement", elementBytes);
+            j.attribute("sendBytes", b->send);
+            j.attribute("nvlinkBytes", b->nvlink);
+            j.attribute("networkBytes", b->network);
+            j.attribute("recvBytes", b->recv);
+          });
         j.attribute("expectedNodes", t.expectedNodes);
         j.attribute("expectedRemoteNodes", t.expectedRemoteNodes);
       });

@@ -48,7 +48,7 @@ public:
       return llvm::success();
     const StrategySpec &s = plan.strategy();
     for (Program *p : plan.programs())
-      insertInto(*p, s);
+      insertInto(plan, *p, s);
     if (s.pp > 1)
       buildBoundary(plan);
     if (llvm::failed(inferShapes(plan, ctx.diags)))
@@ -60,7 +60,7 @@ public:
   }
 
 private:
-  static void insertInto(Program &p, const StrategySpec &s) {
+  static void insertInto(const Plan &plan, Program &p, const StrategySpec &s) {
     // Edges between sites, found on the original ops (insertion renumbers them).
     for (bool changed = true; changed;) {
       changed = false;
@@ -103,6 +103,14 @@ private:
       for (Tensor &t : p.tensors) {
         if (!t.partial)
           continue;
+        // A partial sum that only travels on (combine, the weighted sum, an add of partial sums) is reduced
+        // further down, once (FINDINGS.md B2).
+        bool terminal = t.id == p.output;
+        for (const Op &consumer : p.ops)
+          if (llvm::is_contained(consumer.inputs, t.id) && !carriesPartial(plan, p, consumer))
+            terminal = true;
+        if (!terminal)
+          continue;
         t.partial = false; // the all-reduce consumes it; its output is whole
         unsigned tensorId = t.id;
         const Op &producer = p.ops[p.tensors[tensorId].producer];
@@ -138,9 +146,12 @@ private:
         case OpKind::Combine:
           info.collective = Collective::AllToAll;
           info.group = GroupKind::EP;
-          // What one rank sends: each of its tokens to top_k experts (combine returns as much).
-          info.bytesPerRank = double(plan.dispatchTokensPerRank()) * double(plan.model().moe.topK) *
-                              double(plan.model().hidden) * bytesPerElement(plan.model().precision);
+          // What one rank sends: each of its tokens to top_k experts (combine returns as much), each in its
+          // own precision.
+          info.bytesPerRank = double(plan.sizes.routedTokensPerRank) * double(plan.model().moe.topK) *
+                              double(plan.model().hidden) *
+                              (op.kind == OpKind::Dispatch ? plan.sizes.dispatchBytesPerElement
+                                                           : plan.sizes.combineBytesPerElement);
           break;
         case OpKind::AllReduce:
           info.collective = Collective::AllReduce;
@@ -168,8 +179,10 @@ private:
     const ModelSpec &m = plan.model();
     const StrategySpec &s = plan.strategy();
     int64_t experts = m.moe.experts, topK = m.moe.topK, ep = s.ep;
-    double perAssignment = double(m.hidden) * bytesPerElement(m.precision);
-    double assignments = double(plan.dispatchTokensPerRank()) * double(topK);
+    const PlanSizes &z = plan.sizes;
+    double tokens = double(z.routedTokensPerRank);
+    double assignments = tokens * double(topK);
+    bool normal = z.dispatchMode == DispatchMode::Normal;
 
     // Nodes of every EP group, as node indices per position (groups may sit on nodes differently).
     std::vector<const ProcessGroup *> groups = plan.groupsOf(GroupKind::EP);
@@ -208,6 +221,7 @@ private:
       }
 
       double nodesSum = 0, remoteSum = 0;
+      double nvlinkShare = 0, remoteShare = 0, sendShare = 0, recvShare = 0;
       for (size_t g = 0; g < groups.size(); ++g) {
         std::vector<double> nodeShare(groupNodes[g], 0.0);
         for (int64_t p = 0; p < ep; ++p)
@@ -219,14 +233,15 @@ private:
           for (int64_t o = 0; o < groupNodes[g]; ++o)
             if (o != n)
               otherNodes[n] += nodeShare[o];
+        // Fractions of a rank's assignments by path, kept per direction below (combine mirrors dispatch).
         for (int64_t p = 0; p < ep; ++p) {
-          double nvlink = assignments * perAssignment * (nodeShare[positionNode[g][p]] - t.share[p]);
-          double network = assignments * perAssignment * otherNodes[positionNode[g][p]];
-          t.nvlinkBytesMax = std::max(t.nvlinkBytesMax, nvlink);
-          t.networkBytesMax = std::max(t.networkBytesMax, network);
-          t.sendBytesMax = std::max(t.sendBytesMax, nvlink + network);
-          // Every rank of the group sends it share[p] of its assignments.
-          t.recvBytesMax = std::max(t.recvBytesMax, double(ep) * assignments * perAssignment * t.share[p]);
+          double local = nodeShare[positionNode[g][p]] - t.share[p]; // to other GPUs of its node
+          double remote = otherNodes[positionNode[g][p]];            // to GPUs of other nodes
+          nvlinkShare = std::max(nvlinkShare, local);
+          remoteShare = std::max(remoteShare, remote);
+          sendShare = std::max(sendShare, local + remote);
+          // Every rank of the group sends its share[p] of its assignments.
+          recvShare = std::max(recvShare, double(ep) * t.share[p]);
         }
         // Expected nodes per token, and how often a token's own node is among them.
         std::vector<double> reached = nodeReach(lp, positionNode[g], groupNodes[g], experts, topK);
@@ -250,6 +265,27 @@ private:
         double scale = double(m.moe.routeNodes) / t.expectedNodes;
         t.expectedNodes *= scale;
         t.expectedRemoteNodes *= scale;
+      }
+      // Bytes per direction, in its precision. Low-latency kernels send every token-expert pair to its GPU;
+      // normal kernels send a token once to each remote node its experts are on, and that node forwards it to
+      // the GPUs over NVLink (so NVLink carries every pair but the rank's own).
+      for (auto [link, elementBytes] : {std::pair{&t.dispatch, z.dispatchBytesPerElement},
+                                        std::pair{&t.combine, z.combineBytesPerElement}}) {
+        double perAssignment = double(m.hidden) * elementBytes;
+        link->recv = assignments * perAssignment * recvShare;
+        if (normal) {
+          link->network = tokens * t.expectedRemoteNodes * double(m.hidden) * elementBytes;
+          link->nvlink = assignments * perAssignment * (nvlinkShare + remoteShare);
+          if (remoteShare <= 0)
+            link->network = 0; // one node: exactly nothing over the network
+        } else {
+          link->network = assignments * perAssignment * remoteShare;
+          link->nvlink = assignments * perAssignment * nvlinkShare;
+        }
+        link->send = (normal ? link->network + assignments * perAssignment * nvlinkShare
+                             : assignments * perAssignment * sendShare);
+        if (ep <= 1)
+          *link = LinkBytes(); // experts on the rank itself: the grouped GEMM permutes locally
       }
       plan.traffic.push_back(std::move(t));
     }

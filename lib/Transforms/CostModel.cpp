@@ -1,39 +1,59 @@
 //===- CostModel.cpp - Time of every op, layer and step --------------------===//
 //
-// The cost-model pass annotates every op with its time and computes the layer, step and throughput figures of
-// docs/cost-model.md. Algorithm:
-//   1. A compute op takes max(FLOPs / (peak * mfu), bytes / (mem_bandwidth * bandwidth_efficiency)) plus the
-//      GPU's launch overhead. Attention matmuls count half their FLOPs in prefill (causal masking).
-//   2. Expert ops run on the busiest GPU of the EP group: its tokens are share_max * ep * tokens * top_k, its
-//      weights those of every slot it holds. Weight reads bound small batches by themselves.
-//   3. Dispatch and combine of each MoE layer take max(network bytes / inter_node bandwidth, NVLink bytes /
-//      intra_node bandwidth) plus the link's latency, for the busiest sender, in their precisions, scaled by the
-//      receive imbalance (busiest receiver over the mean). An all-reduce in a group of g ranks (tp, or etp for a
-//      folded plan's experts) takes the ring's 2 (g - 1) / g of its bytes over its link plus 2 (g - 1)
-//      latencies; a folded plan's all-gather over the tp / etp = g shares (g - 1) / g of the gathered bytes plus
-//      g - 1 latencies; a stage boundary its bytes plus one latency.
+// The cost-model pass computes the plan's time twice with the same formulas (moec/Transforms/Physics.h): as the
+// roofline bound and as the forecast, whose op times annotate the IR. docs/cost-model.md states every formula.
+// Algorithm:
+//   1. A compute op takes max(FLOPs / (peak x compute fraction), bytes / (mem_bandwidth x memory fraction)) plus
+//      the GPU's launch overhead. The peak is the GEMM's at its weights' precision (FP8 and 4-bit weights at the
+//      part's FP8 or FP4 peak), BF16 for attention and routing; the fractions are the kernel class's (GEMM,
+//      attention, elementwise). Attention matmuls count half their FLOPs in prefill (causal masking); a fused
+//      attention kernel is one launch.
+//   2. Expert ops run on the busiest GPU of the EP group: its tokens are share_max * the group's token-expert
+//      pairs, its weights those of every slot it holds, as one grouped GEMM launch. Without measured loads the
+//      forecast's share_max is (1 + imbalance) / ep, the imbalance published for the deployment's kind.
+//   3. Dispatch and combine of each MoE layer take commTime of their bytes (per remote node with DeepEP's normal
+//      kernels, per token-expert pair with the low-latency ones), scaled by the receive imbalance. All-reduces and
+//      the folded all-gather are rings over their group's link.
 //   4. A layer costs compute + communication without overlap; with two micro-batches each micro-batch costs
-//      max(compute, comm) + (1 - overlap_efficiency) * min(compute, comm).
-//   5. A step runs every layer (and the embedding, LM head and stage boundaries) for its micro-batches: in
-//      prefill the time to process them, in decode the time per output token.
+//      max(compute', comm) + (1 - overlap_efficiency) * min(compute', comm), compute' being compute slowed by the
+//      SMs normal-mode communication holds.
+//   5. A stage costs its layers (the embedding on the first, the LM head on the last, a boundary send between).
+//      One micro-batch through every stage is the latency (TTFT, TPOT); with m micro-batches in flight a prefill
+//      step takes (m + pp - 1) x the slowest stage and a decode cycle max(m, pp) x the slowest stage.
 //
 //===----------------------------------------------------------------------===//
 #include "Shapes.h"
 #include "moec/Transforms/Pass.h"
+#include "moec/Transforms/Physics.h"
 
 #include <cmath>
+#include <map>
 
 using namespace moec;
 using namespace moec::ir;
 
 namespace {
 
+enum class KernelClass { Gemm, Attention, Elementwise };
+
+KernelClass kernelClass(const Op &op) {
+  switch (op.kind) {
+  case OpKind::Linear:
+  case OpKind::Gate:
+    return KernelClass::Gemm;
+  case OpKind::Matmul:
+  case OpKind::Softmax:
+    return KernelClass::Attention;
+  default:
+    return KernelClass::Elementwise;
+  }
+}
+
 class CostModel {
 public:
-  explicit CostModel(Plan &plan) : plan(plan), m(plan.model()), s(plan.strategy()), w(plan.workload()) {
-    const GpuSpec &gpu = *plan.cluster().gpu;
-    peak = gpu.compute * w.mfu.value_or(1.0);
-    bandwidth = gpu.memBandwidth * w.bandwidthEfficiency.value_or(1.0);
+  CostModel(Plan &plan, const Physics &physics)
+      : plan(plan), ph(physics), m(plan.model()), s(plan.strategy()), w(plan.workload()),
+        gpu(*plan.cluster().gpu) {
     launch = gpu.launchOverhead;
     slots = plan.maxSlotsPerGpu();
   }
@@ -45,6 +65,7 @@ public:
     if (!plan.dense.ops.empty()) {
       r.dense = layerTime(plan.dense, nullptr, flopsAverage);
       r.criticalPathDense = criticalPath(plan.dense);
+      note(plan.dense, double(m.denseLayerCount()));
     }
     double denseFlops = flopsAverage;
     std::vector<double> moeFlops;
@@ -53,53 +74,113 @@ public:
       r.moe.push_back(layerTime(plan.moe, &t, f));
       moeFlops.push_back(f);
     }
-    if (!plan.moe.ops.empty())
+    if (!plan.moe.ops.empty()) {
       r.criticalPathMoe = criticalPath(plan.moe);
-    if (plan.prologue)
+      note(plan.moe, double(m.moeLayers()));
+    }
+    if (plan.prologue) {
       r.prologue = programCompute(*plan.prologue);
-    if (plan.epilogue)
+      note(*plan.prologue, 1);
+    }
+    if (plan.epilogue) {
       r.epilogue = programCompute(*plan.epilogue);
-    if (plan.boundary)
-      r.pipeline = double(s.pp - 1) * programComm(*plan.boundary);
+      note(*plan.epilogue, 1);
+    }
+    double boundary = plan.boundary ? programComm(*plan.boundary) : 0;
+    r.pipeline = double(s.pp - 1) * boundary;
 
-    double perMicroBatch = r.prologue + r.epilogue + r.pipeline;
+    // Each stage's time for one micro-batch (both, with two micro-batches overlapped).
+    std::vector<double> stage(plan.stages.size(), 0.0);
     double flops = 0;
     size_t moeIndex = 0;
-    for (LayerKind kind : plan.layerKinds) {
-      if (kind == LayerKind::Dense) {
-        perMicroBatch += r.dense.total;
+    for (size_t l = 0; l < plan.layerKinds.size(); ++l) {
+      double &t = stage[plan.layerStage[l]];
+      if (plan.layerKinds[l] == LayerKind::Dense) {
+        t += r.dense.total;
         flops += denseFlops;
       } else if (moeIndex < r.moe.size()) {
-        perMicroBatch += r.moe[moeIndex].total;
+        t += r.moe[moeIndex].total;
         flops += moeFlops[moeIndex++];
       }
     }
-    r.stepTime = perMicroBatch * double(r.microBatches);
-    double tokensPerGroup = double(w.microBatch) * double(w.phase == Phase::Prefill ? w.seq : 1);
-    r.tokensPerStep = tokensPerGroup * double(plan.deploy->derived.attentionDp) * double(r.microBatches);
+    stage.front() += r.prologue;
+    stage.back() += r.epilogue;
+    for (size_t i = 0; i + 1 < stage.size(); ++i)
+      stage[i] += boundary;
+    double slowest = 0, latency = 0;
+    for (double t : stage) {
+      slowest = std::max(slowest, t);
+      latency += t;
+    }
+    int64_t inFlight = s.pp > 1 ? (w.pipelineMicroBatches > 0 ? w.pipelineMicroBatches : s.pp) : 1;
+    r.pipelineMicroBatches = inFlight;
+    double cycles = s.pp == 1 ? 1.0
+                    : w.phase == Phase::Prefill ? double(inFlight + s.pp - 1)
+                                                : double(std::max<int64_t>(inFlight, s.pp));
+    // TPOT: a decode micro-batch's next token waits for its cycle; TTFT: a prefill micro-batch's trip.
+    bool decode = w.phase == Phase::Decode;
+    r.latency = (decode && s.pp > 1 ? cycles * slowest : latency) * double(r.microBatches);
+    r.stepTime = (s.pp == 1 ? latency : cycles * slowest) * double(r.microBatches);
+    double tokensPerGroup = double(plan.sizes.tokensPerGroup);
+    r.tokensPerStep =
+        tokensPerGroup * double(plan.deploy->derived.attentionDp) * double(r.microBatches) * double(inFlight);
     r.tokensPerSecond = r.stepTime > 0 ? r.tokensPerStep / r.stepTime : 0;
     r.tokensPerSecondPerGpu = r.tokensPerSecond / double(plan.devices.size());
-    // A GPU works on its stage's layers only.
-    r.flopsPerGpuPerStep = flops / double(s.pp) * double(r.microBatches);
-    double rawPeak = plan.cluster().gpu->compute;
-    r.achievedMfu = r.stepTime > 0 ? r.flopsPerGpuPerStep / (r.stepTime * rawPeak) : 0;
+    // A GPU works on its stage's layers only, for every micro-batch in flight.
+    r.flopsPerGpuPerStep = flops / double(s.pp) * double(r.microBatches) * double(inFlight);
+    double modelPeak = gpu.peakFor(m.parts.experts);
+    r.achievedMfu = r.stepTime > 0 ? r.flopsPerGpuPerStep / (r.stepTime * modelPeak) : 0;
+    r.dominant = dominant;
     return r;
   }
 
 private:
-  double computeTime(const Op &op, double flopsScale, double bytes) const {
-    return std::max(op.flops * flopsScale / peak, bytes / bandwidth) + launch;
+  /// The peak and achieved fractions of \p op's kernel class.
+  double computeTime(const Op &op) const {
+    KernelClass k = kernelClass(op);
+    double peak = op.kind == OpKind::Linear ? gpu.peakFor(weightPrecision(op.part)) : gpu.compute;
+    double computeFraction = k == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
+    double memoryFraction = k == KernelClass::Gemm        ? ph.gemmMemory
+                            : k == KernelClass::Attention ? ph.attentionMemory
+                                                          : ph.elementwiseMemory;
+    double flops = op.flops * flopsScale(op);
+    double t = std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
+    return t + launchesOf(op) * launch;
+  }
+
+  /// Kernel launches of one instance: a fused attention kernel covers the scores, the softmax and the context.
+  double launchesOf(const Op &op) const {
+    if (w.attentionKernel == AttentionKernel::Fused && (op.role == OpRole::Softmax || op.role == OpRole::Context))
+      return 0;
+    return 1;
+  }
+
+  Precision weightPrecision(OpPart part) const {
+    switch (part) {
+    case OpPart::Attention:
+      return m.parts.attention;
+    case OpPart::DenseFfn:
+      return m.parts.denseFfn;
+    case OpPart::RoutedExperts:
+    case OpPart::SharedExperts:
+      return m.parts.experts;
+    case OpPart::Embedding:
+    case OpPart::LmHead:
+      return m.parts.embedding;
+    default:
+      return m.precision;
+    }
   }
 
   double flopsScale(const Op &op) const {
     return op.kind == OpKind::Matmul && w.phase == Phase::Prefill ? 0.5 : 1.0;
   }
 
-  double programCompute(Program &p) const {
+  double programCompute(Program &p) {
     double t = 0;
     for (Op &op : p.ops)
       if (classify(op.kind) != OpClass::Communication) {
-        op.seconds = computeTime(op, flopsScale(op), op.bytes);
+        op.seconds = computeTime(op);
         t += op.seconds;
       }
     return t;
@@ -109,7 +190,8 @@ private:
     double t = 0;
     for (Op &op : p.ops)
       if (op.comm) {
-        op.seconds = linkTime(op.comm->bytesPerRank, op.comm->group);
+        const LinkSpec &link = linkOf(op.comm->group);
+        op.seconds = op.comm->bytesPerRank / link.bandwidth + link.latency;
         t = std::max(t, op.seconds); // send and recv are one transfer
       }
     return t;
@@ -120,29 +202,21 @@ private:
     return plan.crossesNodes(kind) ? plan.cluster().interNode : plan.cluster().intraNode;
   }
 
-  double linkTime(double bytes, GroupKind kind) const {
-    const LinkSpec &link = linkOf(kind);
-    return bytes / link.bandwidth + link.latency;
-  }
-
   LayerTime layerTime(Program &p, const LayerTraffic *traffic, double &flopsAverage) {
     LayerTime lt;
-    const ClusterSpec &c = plan.cluster();
-    double tokens = double(plan.dispatchTokensPerRank());
-    double assignmentsPerGroup = double(s.ep) * tokens * double(m.moe.topK);
+    const PlanSizes &z = plan.sizes;
     double meanShare = 1.0 / double(s.ep);
     double maxShare = meanShare;
+    bool measured = !plan.placement.layers.empty() && !plan.placement.layers.front().load.empty();
     if (traffic)
       for (double share : traffic->share)
         maxShare = std::max(maxShare, share);
-    // Per expert instance, the shapes hold T tokens; scale to the busiest GPU's tokens.
-    double shapeTokens = 1;
-    if (const Op *d = p.findOp(OpRole::Dispatch))
-      shapeTokens = double(p.tensors[d->outputs.front()].shape.front().size);
-    else
-      shapeTokens = assignmentsPerGroup / double(m.moe.experts);
-    double busyTokens = maxShare * assignmentsPerGroup;
-    double meanTokens = meanShare * assignmentsPerGroup;
+    if (!measured) // uniform routing is the bound; the forecast takes the published imbalance
+      maxShare = std::max(maxShare, meanShare * (1.0 + ph.imbalance));
+    // Per expert instance, the shapes hold sizes.expertTokens tokens; scale to the busiest GPU's.
+    double shapeTokens = double(z.expertTokens);
+    double busyTokens = maxShare * z.assignmentsPerGroup;
+    double meanTokens = meanShare * z.assignmentsPerGroup;
     flopsAverage = 0;
 
     for (Op &op : p.ops) {
@@ -150,14 +224,19 @@ private:
       if (cls == OpClass::Communication)
         continue;
       if (op.site == OpSite::Expert) {
+        // One grouped GEMM over the GPU's slots: its tokens, every slot's weights, one launch.
         double scale = busyTokens / shapeTokens;
         double activationBytes = op.bytes - op.weightBytes;
-        op.seconds = std::max(op.flops * scale / peak,
-                              (op.weightBytes * double(slots) + activationBytes * scale) / bandwidth) +
-                     launch * double(slots);
+        double peak = gpu.peakFor(weightPrecision(op.part));
+        double fraction = kernelClass(op) == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
+        double memory = kernelClass(op) == KernelClass::Gemm ? ph.gemmMemory : ph.elementwiseMemory;
+        op.seconds = std::max(op.flops * scale / (peak * fraction),
+                              (op.weightBytes * double(slots) + activationBytes * scale) /
+                                  (gpu.memBandwidth * memory)) +
+                     launch;
         flopsAverage += op.flops * meanTokens / shapeTokens;
       } else {
-        op.seconds = computeTime(op, flopsScale(op), op.bytes);
+        op.seconds = computeTime(op);
         flopsAverage += op.flops * flopsScale(op);
       }
       lt.compute += op.seconds;
@@ -169,37 +248,33 @@ private:
       if (op.kind == OpKind::Dispatch || op.kind == OpKind::Combine) {
         if (!traffic)
           continue;
-        Precision prec = op.kind == OpKind::Dispatch ? s.dispatchPrecision.value_or(m.precision)
-                                                     : s.combinePrecision.value_or(m.precision);
-        double factor = double(bytesPerElement(prec)) / double(bytesPerElement(m.precision));
-        double network = traffic->networkBytesMax * factor, nvlink = traffic->nvlinkBytesMax * factor;
-        double t = std::max(network > 0 ? network / c.interNode.bandwidth : 0.0,
-                            nvlink > 0 ? nvlink / c.intraNode.bandwidth : 0.0);
-        t += network > 0 ? c.interNode.latency : c.intraNode.latency;
-        double meanRecv = tokens * double(m.moe.topK) * double(m.hidden) * bytesPerElement(m.precision);
-        double imbalance = meanRecv > 0 ? std::max(1.0, traffic->recvBytesMax / meanRecv) : 1.0;
-        op.seconds = t * imbalance;
+        const LinkBytes &bytes = op.kind == OpKind::Dispatch ? traffic->dispatch : traffic->combine;
+        // The busiest receiver sets the pace: measured or, without loads, the forecast's imbalance.
+        double perAssignment = double(m.hidden) * (op.kind == OpKind::Dispatch ? z.dispatchBytesPerElement
+                                                                               : z.combineBytesPerElement);
+        double meanRecv = double(z.routedTokensPerRank) * double(m.moe.topK) * perAssignment;
+        double imbalance = meanRecv > 0 ? std::max(1.0, bytes.recv / meanRecv) : 1.0;
+        if (!measured)
+          imbalance = std::max(imbalance, 1.0 + ph.imbalance);
+        op.seconds = commTime(bytes, plan.cluster(), ph) * (bytes.send > 0 ? imbalance : 0.0);
         (op.kind == OpKind::Dispatch ? lt.dispatch : lt.combine) += op.seconds;
       } else if (op.kind == OpKind::AllReduce) {
-        const LinkSpec &link = linkOf(op.comm->group);
         int64_t ranks = op.comm->group == GroupKind::ExpertTP ? s.etp() : s.tp;
-        double steps = 2.0 * double(ranks - 1);
-        op.seconds = op.comm->bytesPerRank * steps / double(ranks) / link.bandwidth + steps * link.latency;
+        op.seconds = allReduceTime(op.comm->bytesPerRank, ranks, linkOf(op.comm->group), ph);
         if (op.site == OpSite::Expert)
           op.seconds *= double(slots);
         lt.allReduce += op.seconds;
       } else if (op.kind == OpKind::AllGather) {
-        // A ring over the tp / etp distinct shares of the TP group: (g - 1) / g of the gathered bytes arrive.
-        const LinkSpec &link = linkOf(op.comm->group);
-        double shares = double(s.tp / s.etp()), steps = shares - 1;
-        op.seconds = op.comm->bytesPerRank * steps / shares / link.bandwidth + steps * link.latency;
+        op.seconds = allGatherTime(op.comm->bytesPerRank, s.tp / s.etp(), linkOf(op.comm->group), ph);
         lt.allGather += op.seconds;
       }
       lt.communication += op.seconds;
     }
 
     if (w.overlap == Overlap::TwoMicroBatch) {
-      double longer = std::max(lt.compute, lt.communication), shorter = std::min(lt.compute, lt.communication);
+      // While the other micro-batch communicates, normal-mode kernels hold some SMs: compute runs slower.
+      double compute = lt.communication > 0 ? lt.compute / (1.0 - ph.commSms) : lt.compute;
+      double longer = std::max(compute, lt.communication), shorter = std::min(compute, lt.communication);
       lt.total = longer + (1.0 - w.overlapEfficiency) * shorter;
       lt.exposed = std::max(0.0, lt.total - lt.compute);
     } else {
@@ -207,6 +282,26 @@ private:
       lt.exposed = lt.communication;
     }
     return lt;
+  }
+
+  /// Track the op that takes the most time over a step: \p layers instances of \p p's ops.
+  void note(const Program &p, double layers) {
+    std::map<std::string, double> byName;
+    for (const Op &op : p.ops) {
+      std::string name = op.site == OpSite::Expert && op.kind == OpKind::Linear ? "expert GEMMs"
+                         : op.kind == OpKind::Dispatch || op.kind == OpKind::Combine
+                             ? std::string(spell(op.kind)) + " (" +
+                                   (plan.traffic.empty() || plan.traffic.front().dispatch.network <= 0 ? "NVLink"
+                                                                                                         : "network") +
+                                   ")"
+                             : op.name;
+      byName[name] += op.seconds * layers;
+    }
+    for (const auto &[name, t] : byName)
+      if (t > dominantSeconds) {
+        dominantSeconds = t;
+        dominant = name;
+      }
   }
 
   /// The longest path through the program's DAG by op time, as op names.
@@ -233,11 +328,15 @@ private:
   }
 
   Plan &plan;
+  const Physics &ph;
   const ModelSpec &m;
   const StrategySpec &s;
   const WorkloadSpec &w;
-  double peak, bandwidth, launch;
+  const GpuSpec &gpu;
+  double launch;
   int64_t slots; ///< the most expert slots a GPU holds
+  std::string dominant;
+  double dominantSeconds = 0;
 };
 
 class CostModelPass : public Pass {
@@ -246,7 +345,10 @@ public:
   llvm::LogicalResult run(Plan &plan, PassContext &ctx) override {
     if (!requirePass(plan.communicated, getName(), "comm-insertion", ctx.diags))
       return llvm::failure();
-    plan.cost = CostModel(plan).run();
+    // The bound first, so that the forecast's op times are the ones the IR keeps.
+    Physics bound = Physics::bound(plan), forecast = Physics::forecastOf(plan);
+    plan.bound = CostModel(plan, bound).run();
+    plan.cost = CostModel(plan, forecast).run();
     return llvm::success();
   }
 };

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Balance/Balance.h"
 #include "moec/Transforms/Pass.h"
+#include "moec/Transforms/Physics.h"
 #include "moec/Transforms/PlacementInputs.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -40,25 +41,27 @@ using namespace moec::ir;
 namespace {
 
 /// What `placement_objective = time` weighs, for one MoE layer and one micro-batch: the busiest GPU's expert compute
-/// (its share of the EP group's token-expert assignments, at the GPU's peak times `mfu`) plus the network time of
-/// dispatch and combine, each token crossing once to each remote node its experts live on (DeepEP's normal kernels
-/// forward inside the node over NVLink). The placement pass runs before shapes and the cost model; this is the part
-/// of their layer time that the placement changes.
+/// (its share of the EP group's token-expert assignments, at the experts' GEMM peak and the forecast's efficiency)
+/// plus, with DeepEP's normal kernels, the network time of dispatch and combine, each token crossing once to each
+/// remote node its experts live on (forwarded inside the node over NVLink). The placement pass runs before shapes
+/// and the cost model; this is the part of their layer time that the placement changes, by the same physics
+/// (moec/Transforms/Physics.h).
 class MoeTimeEstimate {
 public:
   explicit MoeTimeEstimate(const Plan &plan) {
+    // The forecast's physics (moec/Transforms/Physics.h), the same formulas the cost model uses.
     const ModelSpec &m = plan.model();
     const StrategySpec &s = plan.strategy();
-    const WorkloadSpec &w = plan.workload();
-    double tokens = double(plan.dispatchTokensPerRank());
-    double matrices = m.moe.activation == Activation::SwiGLU ? 3 : 2;
-    double flopsPerAssignment = 2 * matrices * double(m.hidden) * double(m.moe.expertHidden) / double(s.etp());
-    double peak = plan.cluster().gpu->compute * w.mfu.value_or(1.0);
-    computePerShare = double(s.ep) * tokens * double(m.moe.topK) * flopsPerAssignment / peak;
-    double bytes = double(bytesPerElement(s.dispatchPrecision.value_or(m.precision)) +
-                          bytesPerElement(s.combinePrecision.value_or(m.precision)));
-    double network = plan.cluster().interNode.bandwidth;
-    networkPerRemoteNode = network > 0 ? tokens * double(m.hidden) * bytes / network : 0;
+    Physics physics = Physics::forecastOf(plan);
+    double tokens = double(plan.sizes.routedTokensPerRank);
+    double peak = plan.cluster().gpu->peakFor(m.parts.experts) * physics.gemmCompute;
+    computePerShare = plan.sizes.assignmentsPerGroup * expertFlopsPerAssignment(m, s.etp()) / peak;
+    double bytes = plan.sizes.dispatchBytesPerElement + plan.sizes.combineBytesPerElement;
+    double network = plan.cluster().interNode.bandwidth * physics.network;
+    // Normal kernels cross the network once per remote node, so placement can save network time; low-latency
+    // kernels send every token-expert pair, whatever nodes the experts share, so only balance counts.
+    bool normal = plan.sizes.dispatchMode == DispatchMode::Normal;
+    networkPerRemoteNode = normal && network > 0 ? tokens * double(m.hidden) * bytes / network : 0;
   }
 
   double seconds(llvm::ArrayRef<double> load, const ExpertReplicas &placement, int64_t gpus,

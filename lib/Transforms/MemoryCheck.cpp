@@ -7,11 +7,11 @@
 //      attention (everything up to the attention residual, norms included), dense FFN, router, shared experts,
 //      routed experts (per slot, times the slots the GPU holds); the embedding on the first stage and the LM head
 //      on the last (once, when the model ties them and one stage holds both).
-//   2. KV cache, in decode: micro_batch * context * the layers on the stage * the bytes per token and layer:
-//      2 * kv_heads / tp * head_dim for MHA and GQA, kv_lora_rank + rope_head_dim for MLA (twice with two
-//      micro-batches). Prefill holds one layer's keys and values as activations; handing the cache to decode
-//      nodes is not modelled.
-//   3. Activations of the largest layer: the most that one op reads and writes at once; with the fused attention
+//   2. KV cache: micro_batch * the tokens each layer keeps (decode: the context; prefill: the sequence it writes;
+//      a windowed or chunked layer at most its span) * the bytes per token and layer: 2 * max(1, kv_heads / tp) *
+//      head_dim for MHA and GQA, kv_lora_rank + rope_head_dim for MLA (twice with two micro-batches).
+//   3. Activations of the largest layer (or the last stage's logits, if larger): the most that one op reads and
+//      writes at once; with the fused attention
 //      kernel the score tensor [batch, heads, seq, kv_seq] never exists, with the naive one it does (twice: the
 //      scores and their softmax).
 //   4. Communication buffers: dispatch and combine stream through staging buffers of at most 256 MiB each (as
@@ -121,9 +121,12 @@ public:
     for (const LayerTraffic &t : plan.traffic)
       for (double share : t.share)
         maxShare = std::max(maxShare, share);
-    double assignments = double(s.ep) * double(plan.dispatchTokensPerRank()) * double(m.moe.topK);
-    double shapeTokens = std::max(1.0, std::ceil(assignments / double(m.moe.experts)));
+    // The shapes hold sizes.expertTokens per expert (capacity factor applied): scale them to the busiest GPU's.
+    double assignments = plan.sizes.assignmentsPerGroup;
+    double shapeTokens = double(plan.sizes.expertTokens);
     double busyTokens = maxShare * assignments;
+    if (plan.model().moe.capacityFactor) // each slot holds a buffer of the capacity, whatever the routing
+      busyTokens = shapeTokens * double(plan.maxSlotsPerGpu());
 
     MemoryResult worst;
     for (const Stage &st : plan.stages) {
@@ -152,19 +155,26 @@ public:
       double kvPerToken = a.kind == AttentionKind::MLA
                               ? double(a.kvLoraRank + a.ropeHeadDim)
                               : 2.0 * double(std::max<int64_t>(1, a.kvHeads / s.tp)) * double(a.headDim);
-      // What each layer's KV cache holds: the context, or in a sliding-window layer the window.
-      double kvTokens = 0;
+      // Decode keeps the context's KV; a prefill writes its sequences' KV and keeps it (to decode it, or to hand
+      // it to decode GPUs), so it holds seq tokens of every layer (FINDINGS.md B7).
+      double kvContext = 0;
       for (int64_t l = st.firstLayer; l < st.firstLayer + st.numLayers; ++l)
-        kvTokens += double(a.kvTokens(l, w.context));
-      if (w.phase == Phase::Decode)
-        r.kvCache = double(w.microBatch) * kvTokens * kvPerToken * bytesPerElement(m.parts.kvCache) *
-                    (w.overlap == Overlap::TwoMicroBatch ? 2.0 : 1.0);
+        kvContext += double(a.kvTokens(l, w.phase == Phase::Decode ? w.context : w.seq));
+      if (w.phase == Phase::Prefill && !w.keepKv) // `keep_kv = false`: one layer's at a time, an activation
+        kvContext = 0;
+      r.kvCache = double(w.microBatch) * kvContext * kvPerToken * bytesPerElement(m.parts.kvCache) *
+                  (w.overlap == Overlap::TwoMicroBatch ? 2.0 : 1.0);
       double scores = 0;
       double expertScale = busyTokens / shapeTokens;
       for (const Program *p : {&plan.dense, &plan.moe})
         if (!p->ops.empty())
           r.activations = std::max(r.activations, peakActivations(*p, fused, expertScale, scores));
       r.scoresTensor = scores;
+      // The last stage's logits, beside its largest layer's activations.
+      if (st.index + 1 == s.pp && plan.epilogue) {
+        const Program &head = *plan.epilogue;
+        r.activations = std::max(r.activations, head.tensors[head.output].bytes());
+      }
       double hiddenBytes = double(m.hidden) * bytesPerElement(m.precision);
       if (moeLayers > 0) {
         double moved = std::max(double(plan.dispatchTokensPerRank()) * double(m.moe.topK), busyTokens) * hiddenBytes;

@@ -46,16 +46,19 @@ public:
     const StrategySpec &s = plan.strategy();
     const WorkloadSpec &w = plan.workload();
     const AttentionSpec &a = m.attention;
+    const PlanSizes &z = plan.sizes;
+    absorbed = a.kind == AttentionKind::MLA && w.phase == Phase::Decode;
+    fused = w.attentionKernel == AttentionKernel::Fused;
     tp = s.tp;
     etp = s.etp();
     folded = s.folded();
-    routed = plan.dispatchTokensPerRank();
+    routed = z.routedTokensPerRank;
     B = w.microBatch;
     S = w.phase == Phase::Prefill ? w.seq : 1;
     L = w.phase == Phase::Prefill ? w.seq : w.context;
     H = m.hidden;
-    heads = a.heads / tp;
-    kvHeads = a.kind == AttentionKind::MLA ? heads : std::max<int64_t>(1, a.kvHeads / tp);
+    heads = z.headsPerRank;
+    kvHeads = z.kvHeadsPerRank;
     headDim = a.headDim;
     rope = a.ropeHeadDim;
     qkDim = a.kind == AttentionKind::MLA ? headDim + rope : headDim;
@@ -64,11 +67,7 @@ public:
     sharedFfn = m.moe.sharedExperts * m.moe.expertHidden / tp;
     experts = m.moe.experts;
     topK = m.moe.topK;
-    double assignments = double(s.ep) * double(routed) * double(topK);
-    double perExpert = assignments / double(experts);
-    if (m.moe.capacityFactor)
-      perExpert *= *m.moe.capacityFactor;
-    expertTokens = std::max<int64_t>(1, int64_t(std::ceil(perExpert)));
+    expertTokens = z.expertTokens;
     vocab = m.vocab / tp;
     dtype = m.precision;
   }
@@ -87,7 +86,10 @@ public:
       t.partial = false;
     }
     Tensor &in = p.tensors[p.input];
-    in.shape = p.kind == ProgramKind::Embedding ? Shape{{"batch", B}, {"seq", S}} : Shape{{"batch", B}, {"seq", S}, {"hidden", H}};
+    // A serving prefill computes logits for each sequence's last token only (FINDINGS.md B6).
+    int64_t seq = p.kind == ProgramKind::LmHead ? 1 : S;
+    in.shape = p.kind == ProgramKind::Embedding ? Shape{{"batch", B}, {"seq", S}}
+                                                : Shape{{"batch", B}, {"seq", seq}, {"hidden", H}};
     bool ok = true;
     for (Op &op : p.ops)
       ok &= inferOp(p, op);
@@ -187,7 +189,9 @@ public:
         if (x.shape.size() != 4 || y.shape.size() != 4 || x.shape[2].size % y.shape[2].size != 0)
           return mismatch(op, "query " + str(x) + " and key " + str(y) + " heads do not group");
         out.shape = {{"batch", B}, {"heads", x.shape[2].size}, {"seq", S}, {"kv_seq", L}};
-        op.flops = 2.0 * double(B) * double(heads) * double(S) * double(L) * double(qkDim);
+        // MLA decode runs absorbed (FlashMLA): each head's query meets the kv_lora + rope wide latent.
+        op.flops = 2.0 * double(B) * double(heads) * double(S) * double(L) *
+                   double(absorbed ? m.attention.kvLoraRank + rope : qkDim);
       } else {
         // probs [B, h, S, L] x v [B, S, kvh, dv] -> [B, S, h, dv]
         if (x.shape.size() != 4 || y.shape.size() != 4)
@@ -195,7 +199,8 @@ public:
         if (y.shape[1].size != x.shape[2].size)
           return mismatch(op, "probabilities " + str(x) + " and values " + str(y) + " disagree on the sequence");
         out.shape = {{"batch", B}, {"seq", S}, {"heads", x.shape[1].size}, {"head_dim", y.shape[3].size}};
-        op.flops = 2.0 * double(B) * double(heads) * double(S) * double(L) * double(headDim);
+        op.flops = 2.0 * double(B) * double(heads) * double(S) * double(L) *
+                   double(absorbed ? m.attention.kvLoraRank : headDim);
       }
       break;
     }
@@ -203,7 +208,7 @@ public:
       if (str(*ins[0]) != str(*ins[1]))
         return mismatch(op, "adds " + str(*ins[0]) + " and " + str(*ins[1]));
       elementwise(1);
-      out.partial = false;
+      out.partial = carriesPartial(plan, p, op); // partial + partial stays partial
       break;
     case OpKind::Gate:
       out.shape = {{"batch", B}, {"seq", S}, {"experts", experts}};
@@ -225,11 +230,13 @@ public:
       // Folded, a rank combines the outputs of its share of the group's tokens only.
       out.shape = folded ? Shape{{"tokens", routed}, {"top_k", topK}, {"hidden", H}}
                          : Shape{{"batch", B}, {"seq", S}, {"top_k", topK}, {"hidden", H}};
+      out.partial = x.partial && carriesPartial(plan, p, op);
       break;
     case OpKind::WeightedSum:
       // Before comm-insertion adds the all-gather, the program is the unsplit computation.
       out.shape = folded && p.findOp(OpRole::TokenAllGather) ? Shape{{"tokens", routed}, {"hidden", H}} : Shape{{"batch", B}, {"seq", S}, {"hidden", H}};
       op.flops = 2.0 * double(rows(out)) * double(topK) * double(H);
+      out.partial = x.partial && carriesPartial(plan, p, op);
       break;
     case OpKind::AllGather:
       out.shape = {{"batch", B}, {"seq", S}, {"hidden", H}};
@@ -258,6 +265,17 @@ public:
       activations += double(B) * double(L) * perToken * kvBytes;
     }
     op.bytes = op.weightBytes + activations;
+    if (op.kind == OpKind::Embedding) // a gather reads the rows it looks up, not the table (FINDINGS.md B5)
+      op.bytes = double(B) * double(S) * double(H) * weightBytes + activations;
+    if (fused) {
+      // A fused attention kernel keeps the scores on chip: no op writes or reads them (FINDINGS.md B1).
+      if (op.role == OpRole::Scores)
+        op.bytes -= out.bytes();
+      else if (op.role == OpRole::Softmax || op.role == OpRole::AttnDropout)
+        op.bytes = op.weightBytes;
+      else if (op.role == OpRole::Context)
+        op.bytes -= ins.front()->bytes();
+    }
     return true;
   }
 
@@ -366,7 +384,7 @@ public:
   const Plan &plan;
   DiagEngine &diags;
   const ModelSpec &m;
-  bool folded;
+  bool folded, absorbed, fused;
   int64_t etp, routed; ///< expert TP degree; tokens a rank routes (dispatchTokensPerRank)
   int64_t tp, B, S, L, H, heads, kvHeads, headDim, rope, qkDim, ffn, expertFfn, sharedFfn, experts, topK;
   int64_t expertTokens, vocab;

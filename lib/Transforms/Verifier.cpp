@@ -125,7 +125,7 @@ private:
       if (producer.site != op.site && !isComm && !producerComm)
         fail(op.loc, "the edge from '" + producer.name + "' to '" + op.name +
                          "' crosses devices without a communication op");
-      if (t.partial && op.kind != OpKind::AllReduce)
+      if (t.partial && op.kind != OpKind::AllReduce && !carriesPartial(plan, p, op))
         fail(op.loc, "'" + op.name + "' reads the partial sum '" + t.name + "' without an all-reduce");
     }
   }

@@ -39,7 +39,23 @@ struct Located {
 struct GpuSpec : Located {
   std::string name;
   double memory = 0;       ///< bytes
-  double compute = 0;      ///< dense FLOP/s at the model's precision
+  double compute = 0;      ///< dense FLOP/s at BF16
+  double fp8Compute = 0;   ///< dense FLOP/s of FP8 GEMMs; 0: the part has none (FP8 weights run at `compute`)
+  double fp4Compute = 0;   ///< dense FLOP/s of FP4 GEMMs; 0: none (4-bit weights run at the FP8 or BF16 peak)
+  double nvlinkBandwidth = 0; ///< bytes/s per GPU and direction inside its NVLink domain; 0: not declared
+  double nicBandwidth = 0;    ///< bytes/s of the GPU's network interface; 0: not declared
+  int64_t nvlinkDomain = 0;   ///< GPUs one NVLink domain joins (8 in an HGX node, 72 in a GB200 NVL72); 0: a node
+  GpuArch arch = GpuArch::Generic; ///< whose kernel calibration the forecast uses (docs/cost-model.md)
+
+  /// The dense peak of a GEMM whose weights are in \p weights (activations quantized to match, as DeepGEMM and
+  /// the engines' FP8 and FP4 paths do).
+  double peakFor(Precision weights) const {
+    if (isFourBit(weights) && fp4Compute > 0)
+      return fp4Compute;
+    if ((weights == Precision::FP8 || isFourBit(weights)) && fp8Compute > 0)
+      return fp8Compute;
+    return weights == Precision::FP32 ? compute / 2 : compute;
+  }
   double memBandwidth = 0; ///< bytes/s
   double launchOverhead = 2e-6;  ///< s per kernel
   double reservedMemory = 512.0 * 1024 * 1024; ///< bytes the runtime keeps (CUDA context, workspaces)
@@ -127,6 +143,17 @@ struct ModelSpec : Located {
         return l;
     return 0;
   }
+  /// Parameter counts, the way model cards count them (docs/cost-model.md, *Model accounting*).
+  struct Parameters {
+    double total = 0;     ///< every weight: embedding, LM head (once when tied), layers, all experts
+    double active = 0;    ///< what one token's forward pass uses: all but the routed experts it does not pick
+    double embedding = 0; ///< the embedding table (and the LM head's, when untied)
+  };
+  Parameters parameters() const;
+  /// Forward FLOPs per token: 2 x the active weights used in matrix products (not the embedding lookup), plus
+  /// attention's score and context products over \p keys keys per query (MLA absorbed in decode).
+  double flopsPerToken(double keys, bool decode) const;
+
   /// "bf16", or "bf16 (experts mxfp4, KV cache fp8)" when parts differ from `precision`.
   std::string describePrecision() const;
   /// "3..60", or "1, 3, 5, ..., 47" when they are not consecutive, for diagnostics.
@@ -180,6 +207,8 @@ struct StrategySpec : Located {
   PlacementObjective placementObjective = PlacementObjective::Time;
   std::optional<Precision> dispatchPrecision; ///< Of the tokens dispatch sends; the model's when absent.
   std::optional<Precision> combinePrecision;  ///< Of the expert outputs combine returns; the model's when absent.
+  std::optional<DispatchMode> dispatchMode;   ///< normal in prefill and low_latency in decode when absent
+  std::optional<double> expertImbalance;      ///< (max - mean) / mean tokens per GPU when no loads are measured
   std::vector<RequireSpec> requires_;
 
   /// Whether attention and the experts use different grids (etp differs from tp).
@@ -219,6 +248,11 @@ struct WorkloadSpec : Located {
   Overlap overlap = Overlap::None;
   double overlapEfficiency = 1; ///< Fraction of the shorter of compute and communication hidden by overlap.
   AttentionKernel attentionKernel = AttentionKernel::Fused;
+  /// Prefill: whether the KV of every layer stays on the GPU (serving, and a disaggregated prefill until it is
+  /// sent); false: each layer's KV leaves as it is written, so one layer's is held.
+  bool keepKv = true;
+  /// Micro-batches in flight through the pipeline (pp > 1); 0: as many as stages (pp), the steady state.
+  int64_t pipelineMicroBatches = 0;
 };
 
 /// Values derived from a deploy's parts, computed once by Sema.

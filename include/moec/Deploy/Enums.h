@@ -19,11 +19,13 @@ namespace moec {
 
 enum class Precision { BF16, FP16, FP8, FP32, FP4, MXFP4, NVFP4 };
 enum class GpuVendor { Nvidia, Amd };
+enum class GpuArch { Generic, Ampere, Hopper, Blackwell, Cdna3 }; ///< which kernel calibration applies
 enum class AttentionKind { MHA, GQA, MLA };
 enum class Activation { Gelu, Relu, Silu, SwiGLU };
 enum class Phase { Prefill, Decode };
 enum class Overlap { None, TwoMicroBatch };
 enum class AttentionKernel { Fused, Naive };
+enum class DispatchMode { Normal, LowLatency }; ///< DeepEP's kernels: once per remote node, or per token-expert pair
 enum class Switch { Off, On };                ///< a yes/no key: `false` or `true`
 enum class AttentionBias { None, Qkv, All };  ///< which attention projections add a bias
 enum class PlacementPolicy { Contiguous, RoundRobin, TopologyAware, Explicit, Balanced };
@@ -47,6 +49,8 @@ MOEC_ENUM_TABLE(Precision, {Precision::BF16, "bf16"}, {Precision::FP16, "fp16"},
                 {Precision::FP32, "fp32"}, {Precision::FP4, "fp4"}, {Precision::MXFP4, "mxfp4"},
                 {Precision::NVFP4, "nvfp4"})
 MOEC_ENUM_TABLE(GpuVendor, {GpuVendor::Nvidia, "nvidia"}, {GpuVendor::Amd, "amd"})
+MOEC_ENUM_TABLE(GpuArch, {GpuArch::Generic, "generic"}, {GpuArch::Ampere, "ampere"}, {GpuArch::Hopper, "hopper"},
+                {GpuArch::Blackwell, "blackwell"}, {GpuArch::Cdna3, "cdna3"})
 MOEC_ENUM_TABLE(AttentionKind, {AttentionKind::MHA, "mha"}, {AttentionKind::GQA, "gqa"},
                 {AttentionKind::MLA, "mla"})
 MOEC_ENUM_TABLE(Activation, {Activation::Gelu, "gelu"}, {Activation::Relu, "relu"}, {Activation::Silu, "silu"},
@@ -55,6 +59,7 @@ MOEC_ENUM_TABLE(Phase, {Phase::Prefill, "prefill"}, {Phase::Decode, "decode"})
 MOEC_ENUM_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::TwoMicroBatch, "two_micro_batch"})
 MOEC_ENUM_TABLE(AttentionKernel, {AttentionKernel::Fused, "fused"}, {AttentionKernel::Naive, "naive"})
 MOEC_ENUM_TABLE(Switch, {Switch::Off, "false"}, {Switch::On, "true"})
+MOEC_ENUM_TABLE(DispatchMode, {DispatchMode::Normal, "normal"}, {DispatchMode::LowLatency, "low_latency"})
 MOEC_ENUM_TABLE(AttentionBias, {AttentionBias::None, "none"}, {AttentionBias::Qkv, "qkv"}, {AttentionBias::All, "all"})
 MOEC_ENUM_TABLE(PlacementPolicy, {PlacementPolicy::Contiguous, "contiguous"},
                 {PlacementPolicy::RoundRobin, "round_robin"}, {PlacementPolicy::TopologyAware, "topology_aware"},

@@ -288,22 +288,41 @@ struct Placement {
   const LayerPlacement *forLayer(int64_t layer) const;
 };
 
-/// Traffic of one MoE layer's dispatch (combine mirrors it), computed by comm-insertion from the placement: each
-/// token picks top_k distinct experts, uniformly or in proportion to the layer's measured loads, and an expert's
-/// tokens are shared evenly by its replicas.
+/// What the busiest rank of an EP group moves in one dispatch or combine, in that direction's precision.
+struct LinkBytes {
+  double send = 0;    ///< everything it sends (network and NVLink)
+  double nvlink = 0;  ///< ... inside its node
+  double network = 0; ///< ... to other nodes: per token-expert pair (low_latency), or once per remote node (normal)
+  double recv = 0;    ///< the most any rank receives
+};
+
+/// Traffic of one MoE layer's dispatch and combine, computed by comm-insertion from the placement and the plan's
+/// sizes: each token picks top_k distinct experts, uniformly or in proportion to the layer's measured loads, and
+/// an expert's tokens are shared evenly by its replicas.
 struct LayerTraffic {
   int64_t layer;
   std::vector<double> share;  ///< [position] fraction of an EP group's token-expert assignments it receives
-  double sendBytesMax = 0;    ///< the most any rank sends in dispatch
-  double nvlinkBytesMax = 0;  ///< ... of which inside its node
-  double networkBytesMax = 0; ///< ... of which to other nodes
-  double recvBytesMax = 0;    ///< the most any rank receives
+  LinkBytes dispatch;         ///< in the dispatch precision
+  LinkBytes combine;          ///< in the combine precision (the same paths, the other way)
   double expectedNodes = 0;   ///< distinct nodes a token's experts live on
   double expectedRemoteNodes = 0;
 
   bool sameAs(const LayerTraffic &o) const {
-    return share == o.share && sendBytesMax == o.sendBytesMax && expectedNodes == o.expectedNodes;
+    return share == o.share && dispatch.send == o.dispatch.send && expectedNodes == o.expectedNodes;
   }
+};
+
+/// Sizes derived once from the deploy, by lowering; every pass, the report, the IR printer and the placer read
+/// them here rather than derive them again (docs/cost-model.md, *One physics*).
+struct PlanSizes {
+  int64_t tokensPerGroup = 0;      ///< micro_batch * seq (prefill) or micro_batch (decode): one attention group's
+  int64_t routedTokensPerRank = 0; ///< what one rank routes: tokensPerGroup, or folded its etp / tp share
+  int64_t headsPerRank = 0;        ///< query heads per attention TP rank
+  int64_t kvHeadsPerRank = 0;      ///< KV heads per attention TP rank (at least one: replicated past kv_heads)
+  double assignmentsPerGroup = 0;  ///< token-expert pairs an EP group routes: ep * routedTokensPerRank * top_k
+  int64_t expertTokens = 0;        ///< tokens one expert instance's shapes hold (capacity factor applied)
+  double dispatchBytesPerElement = 0, combineBytesPerElement = 0;
+  DispatchMode dispatchMode = DispatchMode::Normal;
 };
 
 /// Time of one layer kind (per micro-batch), from the cost model.
@@ -316,7 +335,7 @@ struct LayerTime {
   double allGather = 0; ///< folded plans: the MoE output's all-gather
 };
 
-/// What the cost model computed (docs/cost-model.md).
+/// What the cost model computed (docs/cost-model.md): once as the forecast, once as the roofline bound.
 struct CostResult {
   LayerTime dense;             ///< a dense layer (zero when there is none)
   std::vector<LayerTime> moe;  ///< each MoE layer, in layer order
@@ -328,6 +347,9 @@ struct CostResult {
   double tokensPerSecondPerGpu = 0;
   double flopsPerGpuPerStep = 0;
   double achievedMfu = 0;      ///< flopsPerGpuPerStep / (stepTime * peak)
+  double latency = 0;          ///< one micro-batch through every stage: TTFT in prefill, TPOT in decode
+  int64_t pipelineMicroBatches = 1; ///< in flight through the stages (pp > 1)
+  std::string dominant;        ///< what sets the time: the op or link with the largest share of a step
   std::vector<std::string> criticalPathDense, criticalPathMoe; ///< op names, the longest path by time
 };
 
@@ -358,7 +380,9 @@ struct Plan {
   std::optional<Program> boundary;           ///< send/recv between pipeline stages, when pp > 1
   Placement placement;
   std::vector<LayerTraffic> traffic;
-  std::optional<CostResult> cost;
+  std::optional<CostResult> cost;  ///< the forecast: calibrated kernels, overheads and imbalance
+  std::optional<CostResult> bound; ///< the roofline bound: peaks (or mfu), links and measured loads only
+  PlanSizes sizes;                 ///< filled by lowering
   std::optional<MemoryResult> memory;
   /// The files the placement reads, read before the pipeline (moec/Transforms/PlacementInputs.h).
   std::shared_ptr<const PlacementInputs> placementInputs;

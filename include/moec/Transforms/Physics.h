@@ -1,0 +1,78 @@
+//===- Physics.h - The one model of time: calibrations and formulas ----*- C++ -*-===//
+//
+// Every time moec computes comes from here: the cost model's op, link and layer times, and the placer's estimate
+// of what a placement changes. Two sets of physics share the formulas: the roofline bound (the GPU's peaks, or the
+// workload's `mfu` and `bandwidth_efficiency`; the links' bandwidths and latencies; measured loads only) and the
+// forecast (each kernel class at the achieved fraction of its peak that published kernel measurements give for
+// the GPU's architecture, DeepEP's per-kernel overhead, the SMs communication takes while it overlaps compute, and
+// a documented expert-load imbalance when no loads are measured). docs/cost-model.md states every formula and
+// where each number comes from.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_TRANSFORMS_PHYSICS_H
+#define MOEC_TRANSFORMS_PHYSICS_H
+
+#include "moec/IR/Plan.h"
+
+#include "llvm/ADT/ArrayRef.h"
+
+namespace moec {
+
+/// Achieved fractions of one GPU architecture's peaks, by kernel class, from published kernel measurements.
+struct Calibration {
+  GpuArch arch;
+  double gemmCompute;       ///< FP8/BF16 GEMMs, grouped and dense, compute-bound (DeepGEMM)
+  double gemmMemory;        ///< ... memory-bound (small M)
+  double attentionCompute;  ///< attention kernels, compute-bound (FlashMLA / FlashAttention)
+  double attentionMemory;   ///< ... reading the KV cache (decode)
+  double elementwiseMemory; ///< norms, activations, residual adds, rotary embedding, routing
+  double normalNetwork;     ///< DeepEP normal kernels: achieved RDMA bandwidth / the NIC's
+  double normalNvlink;      ///< ... NVLink bandwidth / the link's
+  double lowLatencyNetwork; ///< DeepEP low-latency kernels: achieved RDMA bandwidth / the NIC's
+  double lowLatencyNvlink;  ///< ... inside a node
+  double lowLatencyFixed;   ///< seconds each low-latency kernel takes beyond its bytes
+  double allReduceBus;      ///< NCCL all-reduce bus bandwidth / the link's
+  double commSms;           ///< share of the SMs normal-mode kernels hold while they overlap compute
+};
+
+/// The calibration of \p arch (GpuArch::Generic: Hopper's, the most measured).
+const Calibration &calibrationFor(GpuArch arch);
+/// Every calibration, for the docs and bench/published.
+llvm::ArrayRef<Calibration> calibrations();
+
+/// Published expert-load imbalance, (max - mean) / mean tokens per GPU of the EP group, used by the forecast when
+/// no loads are measured (TensorRT-LLM tech blog 4, DeepSeek-R1 on 32 GB200, EP 32): without redundant experts,
+/// and with them (EPLB, 288 slots).
+constexpr double kImbalanceWithoutEplb = 1.564;
+constexpr double kImbalanceWithEplb = 0.109;
+
+/// The physics of one cost computation.
+struct Physics {
+  bool forecast = false;
+  double gemmCompute = 1, gemmMemory = 1, attentionCompute = 1, attentionMemory = 1, elementwiseMemory = 1;
+  double network = 1, nvlink = 1; ///< achieved fractions of the links, for the plan's dispatch mode
+  double commFixed = 0;           ///< seconds per dispatch or combine beyond its bytes
+  double allReduceBus = 1;
+  double commSms = 0;             ///< share of SMs communication takes while overlapping compute
+  double imbalance = 0;           ///< (max - mean) / mean expert tokens per GPU, when no loads are measured
+
+  /// The roofline bound: peaks (scaled by the workload's mfu and bandwidth_efficiency when given).
+  static Physics bound(const ir::Plan &plan);
+  /// The forecast: the calibration of the plan's GPU; the workload's mfu and bandwidth_efficiency, when given,
+  /// replace the compute and memory fractions.
+  static Physics forecastOf(const ir::Plan &plan);
+};
+
+/// Time of one dispatch or combine for the busiest rank: max(network bytes / (NIC x its fraction), NVLink bytes /
+/// (NVLink x its fraction)) plus the latency of the slower link it uses and the kernel's fixed time.
+double commTime(const ir::LinkBytes &bytes, const ClusterSpec &cluster, const Physics &physics);
+/// A ring all-reduce of \p bytes over \p ranks: 2 (g - 1) / g of the bytes over the link, 2 (g - 1) latencies.
+double allReduceTime(double bytes, int64_t ranks, const LinkSpec &link, const Physics &physics);
+/// A ring all-gather ending with \p bytes over \p shares distinct shares: (g - 1) / g of them, g - 1 latencies.
+double allGatherTime(double bytes, int64_t shares, const LinkSpec &link, const Physics &physics);
+/// FLOPs of one token-expert pair through one routed expert (its share on one expert TP rank).
+double expertFlopsPerAssignment(const ModelSpec &model, int64_t etp);
+
+} // namespace moec
+
+#endif // MOEC_TRANSFORMS_PHYSICS_H

@@ -1,0 +1,105 @@
+//===- Physics.cpp - Calibrations and the formulas of time -----------------===//
+//
+// The calibrations are the published kernel figures of docs/cost-model.md, one row per GPU architecture, never
+// per deployment: an achieved rate over the peak the datasheet gives.
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Transforms/Physics.h"
+
+#include <algorithm>
+
+using namespace moec;
+using namespace moec::ir;
+
+namespace {
+
+// Hopper (H100, H800, H20, H200), from deepseek-ai/DeepGEMM, FlashMLA and DeepEP on H800 (docs/cost-model.md):
+//   GEMM compute 0.60: DeepGEMM's grouped contiguous FP8 GEMMs, 1093-1297 of 1979 TFLOPS (midpoint);
+//   GEMM memory 0.66: its memory-bound dense GEMMs at M = 64, 1.7-2.7 of 3.35 TB/s (midpoint 2.2);
+//   attention compute 0.63: FlashMLA decode, 580-660 of 989 TFLOPS; attention memory 0.90: 3000 of 3350 GB/s;
+//   elementwise memory 0.66: as the memory-bound GEMMs (no published figure of its own);
+//   DeepEP normal 1.00 over RDMA (EP16-64: 43-58 GB/s of 50) and 0.78 over NVLink (153-158 of 200 GB/s);
+//   DeepEP low-latency 0.85 of the NIC and 0.72 of NVLink plus 20 us per kernel: its EP8-EP256 table
+//     (dispatch 77-194 us, combine 114-369 us) fitted with one line per link;
+//   NCCL all-reduce bus bandwidth 1.0: nccl-tests on 8 x H100 SXM reach 460-480 GB/s busbw of 450 GB/s;
+//   communication SMs 0.15: about 20 of the H800's 132 SMs saturate IB and NVLink (DeepSeek-V3 report, 3.2.2).
+// Blackwell and CDNA3 reuse Hopper's fractions until their kernels are published the same way; Ampere has no FP8
+// and its NCCL busbw is 230-250 of 300 GB/s.
+const Calibration kCalibrations[] = {
+    {GpuArch::Hopper, 0.60, 0.66, 0.63, 0.90, 0.66, 1.00, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
+    {GpuArch::Blackwell, 0.60, 0.66, 0.63, 0.90, 0.66, 1.00, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
+    {GpuArch::Cdna3, 0.60, 0.66, 0.63, 0.90, 0.66, 1.00, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
+    {GpuArch::Ampere, 0.60, 0.66, 0.63, 0.90, 0.66, 1.00, 0.78, 0.85, 0.72, 20e-6, 0.80, 0.15},
+};
+
+} // namespace
+
+const Calibration &moec::calibrationFor(GpuArch arch) {
+  for (const Calibration &c : kCalibrations)
+    if (c.arch == arch)
+      return c;
+  return kCalibrations[0];
+}
+
+llvm::ArrayRef<Calibration> moec::calibrations() { return kCalibrations; }
+
+Physics Physics::bound(const Plan &plan) {
+  Physics p;
+  const WorkloadSpec &w = plan.workload();
+  double mfu = w.mfu.value_or(1.0), bw = w.bandwidthEfficiency.value_or(1.0);
+  p.gemmCompute = p.attentionCompute = mfu;
+  p.gemmMemory = p.attentionMemory = p.elementwiseMemory = bw;
+  return p;
+}
+
+Physics Physics::forecastOf(const Plan &plan) {
+  Physics p;
+  p.forecast = true;
+  const Calibration &c = calibrationFor(plan.cluster().gpu->arch);
+  const WorkloadSpec &w = plan.workload();
+  const StrategySpec &s = plan.strategy();
+  p.gemmCompute = w.mfu.value_or(c.gemmCompute);
+  p.attentionCompute = w.mfu.value_or(c.attentionCompute);
+  p.gemmMemory = w.bandwidthEfficiency.value_or(c.gemmMemory);
+  p.attentionMemory = w.bandwidthEfficiency.value_or(c.attentionMemory);
+  p.elementwiseMemory = w.bandwidthEfficiency.value_or(c.elementwiseMemory);
+  bool lowLatency = plan.sizes.dispatchMode == DispatchMode::LowLatency;
+  p.network = lowLatency ? c.lowLatencyNetwork : c.normalNetwork;
+  p.nvlink = lowLatency ? c.lowLatencyNvlink : c.normalNvlink;
+  p.commFixed = lowLatency ? c.lowLatencyFixed : 0;
+  p.allReduceBus = c.allReduceBus;
+  // DeepEP's low-latency kernels move data without holding SMs (hook-based overlap); the normal ones hold some.
+  p.commSms = lowLatency ? 0 : c.commSms;
+  p.imbalance = s.expertImbalance.value_or(s.ep <= 1 ? 0
+                                           : s.redundantExperts > 0 ? kImbalanceWithEplb
+                                                                    : kImbalanceWithoutEplb);
+  return p;
+}
+
+double moec::commTime(const LinkBytes &bytes, const ClusterSpec &c, const Physics &ph) {
+  if (bytes.send <= 0)
+    return 0;
+  double network = bytes.network > 0 ? bytes.network / (c.interNode.bandwidth * ph.network) : 0;
+  double nvlink = bytes.nvlink > 0 ? bytes.nvlink / (c.intraNode.bandwidth * ph.nvlink) : 0;
+  double latency = bytes.network > 0 ? c.interNode.latency : c.intraNode.latency;
+  return std::max(network, nvlink) + latency + ph.commFixed;
+}
+
+double moec::allReduceTime(double bytes, int64_t ranks, const LinkSpec &link, const Physics &ph) {
+  if (ranks <= 1)
+    return 0;
+  double steps = 2.0 * double(ranks - 1);
+  return bytes * steps / double(ranks) / (link.bandwidth * ph.allReduceBus) + steps * link.latency;
+}
+
+double moec::allGatherTime(double bytes, int64_t shares, const LinkSpec &link, const Physics &ph) {
+  if (shares <= 1)
+    return 0;
+  double steps = double(shares - 1);
+  return bytes * steps / double(shares) / (link.bandwidth * ph.allReduceBus) + steps * link.latency;
+}
+
+double moec::expertFlopsPerAssignment(const ModelSpec &m, int64_t etp) {
+  double matrices = m.moe.activation == Activation::SwiGLU ? 3 : 2;
+  return 2 * matrices * double(m.hidden) * double(m.moe.expertHidden) / double(etp);
+}

@@ -326,6 +326,23 @@ void Sema::buildCluster(const Block &block, const BlockDesc &desc) {
     ok &= l.isOk();
   }
 
+  // moec's node is an NVLink domain: traffic inside it goes over intra_node, between nodes over inter_node.
+  if (ok && cluster->gpu && cluster->gpu->nvlinkDomain > 0 && c.valid("gpus_per_node")) {
+    int64_t domain = cluster->gpu->nvlinkDomain;
+    if (cluster->gpusPerNode > domain)
+      diags.warning(c.locOf("gpus_per_node"), "gpus_per_node = " + std::to_string(cluster->gpusPerNode) +
+                                                  " is more than the " + std::to_string(domain) +
+                                                  " GPUs one NVLink domain of " + cluster->gpu->name +
+                                                  " joins; moec treats the node as one NVLink domain");
+    else if (cluster->nodes > 1 && domain > cluster->gpusPerNode &&
+             domain % cluster->gpusPerNode == 0)
+      diags.warning(c.locOf("gpus_per_node"),
+                    cluster->gpu->name + "'s NVLink domain joins " + std::to_string(domain) +
+                        " GPUs, but moec sends traffic between nodes of " + std::to_string(cluster->gpusPerNode) +
+                        " over inter_node; write one node per NVLink domain (gpus_per_node = " +
+                        std::to_string(domain) + ") to model it");
+  }
+
   if (c.has("hosts") && c.get("hosts")) {
     if (int64_t(cluster->hosts.size()) != cluster->nodes) {
       diags.error(c.locOf("hosts"), "hosts lists " + std::to_string(cluster->hosts.size()) +

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""bench/published/run.py [MOEC]: moec's forecast beside every published figure of ../shared/docs/published-figures.md
+that a spec can state, with the error per row and the median and worst error. Run by hand, not in CI; its table is
+recorded in docs/performance.md. MOEC defaults to build/bin/moec beside this checkout."""
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(os.path.dirname(here))
+moec = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build", "bin", "moec")
+
+
+def report(spec, deploy):
+    out = subprocess.run([moec, os.path.join(here, spec), "-deploy=" + deploy, "-emit=report", "-format=json"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("moec failed on %s -deploy=%s:\n%s" % (spec, deploy, out.stderr))
+    return json.loads(out.stdout)
+
+
+def per_gpu(spec, deploy):
+    return report(spec, deploy)["time"]["tokensPerSecondPerGpu"]
+
+
+rows = []  # (group, what, published, forecast, unit)
+
+
+def row(group, what, published, forecast, unit):
+    rows.append((group, what, published, forecast, unit))
+
+
+# End-to-end: SGLang on H100 (lmsys blog 2025-05-05), tokens per second per GPU (per node / 8).
+P, D = "sglang-prefill-ep32.moe", "sglang-decode-ep72.moe"
+for deploy, per_node, what in [("SGLangPrefill1k", 57674, "prefill EP32, input 1K"),
+                               ("SGLangPrefill2k", 54543, "prefill EP32, input 2K"),
+                               ("SGLangPrefill", 50302, "prefill EP32, input 4K"),
+                               ("SGLangPrefillPerfect", 59337, "prefill EP32, 4K, perfect EPLB")]:
+    row("end to end", what, per_node / 8, per_gpu(P, deploy), "tok/s/GPU")
+row("end to end", "decode EP72, 256 seqs/GPU, KV 2000", 22282 / 8, per_gpu(D, "SGLangDecode"), "tok/s/GPU")
+decode = report(D, "SGLangDecode")
+row("end to end", "decode dispatch per layer (one micro-batch)", 170, decode["time"]["moeLayers"][0]["dispatch"] * 1e6,
+    "us")
+row("ablation", "EPLB speed-up, prefill", 1.49, per_gpu(P, "SGLangPrefill") / per_gpu(P, "SGLangPrefillNoEplb"), "x")
+row("ablation", "EPLB speed-up, decode", 2.54, per_gpu(D, "SGLangDecode") / per_gpu(D, "SGLangDecodeNoEplb"), "x")
+row("ablation", "TBO gain, decode 256 tokens/GPU", 1.255, per_gpu(D, "SGLangDecode") / per_gpu(D, "SGLangDecodeNoTbo"),
+    "x")
+row("ablation", "TBO cost, decode 32 tokens/GPU", 0.73, per_gpu(D, "SGLangDecode32") / per_gpu(D, "SGLangDecode32NoTbo"),
+    "x")
+
+# Kernels: DeepEP low-latency (docs/legacy.md), the forecast per kernel.
+for ep, dispatch, combine in [(8, 77, 114), (16, 118, 195), (32, 155, 273), (64, 173, 314), (128, 192, 369),
+                              (256, 194, 360)]:
+    layer = report("../../test/Target/calibration-deepep.moe", "EP%d" % ep)["time"]["moeLayers"][0]
+    row("DeepEP low-latency", "EP%d dispatch" % ep, dispatch, layer["dispatch"] * 1e6, "us")
+    row("DeepEP low-latency", "EP%d combine" % ep, combine, layer["combine"] * 1e6, "us")
+
+# The ISCA 2025 decode bound (the roofline bound, not the forecast).
+isca = report("../../test/Target/calibration-isca-decode.moe", "Bound")["time"]["bound"]
+row("bound", "ISCA 2025 all-to-all per layer", 120.96, isca["moeLayers"][0]["communication"] * 1e6, "us")
+row("bound", "ISCA 2025 time per token", 14.76, isca["stepSeconds"] * 1e3, "ms")
+
+print("| group | published figure | published | moec | error |")
+print("|---|---|---|---|---|")
+errors = {}
+for group, what, published, forecast, unit in rows:
+    error = (forecast - published) / published
+    errors.setdefault(group, []).append(abs(error))
+    print("| %s | %s | %s %s | %s %s | %+.1f%% |" % (group, what, format(published, ".4g"), unit,
+                                                     format(forecast, ".4g"), unit, 100 * error))
+print()
+for group, errs in errors.items():
+    print("%s: median error %.1f%%, worst %.1f%% over %d rows" % (group, 100 * statistics.median(errs),
+                                                                  100 * max(errs), len(errs)))

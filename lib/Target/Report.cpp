@@ -36,8 +36,8 @@ std::string billions(double n) { return formatNumber(n / 1e9, 4) + "B"; }
 /// The largest micro_batch whose KV cache and activations fit beside everything else on the fullest GPU.
 int64_t maxBatch(const Plan &plan) {
   const MemoryResult &r = *plan.memory;
-  double perBatch = (r.kvCache + r.activations) / double(plan.workload().microBatch);
-  double room = r.capacity - (r.total() - r.kvCache - r.activations);
+  double perBatch = r.batchScaled() / double(plan.workload().microBatch);
+  double room = r.capacity - (r.total() - r.batchScaled());
   return perBatch > 0 && room > 0 ? int64_t(std::floor(room / perBatch)) : 0;
 }
 

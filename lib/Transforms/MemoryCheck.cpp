@@ -14,8 +14,9 @@
 //      writes at once; with the fused attention
 //      kernel the score tensor [batch, heads, seq, kv_seq] never exists, with the naive one it does (twice: the
 //      scores and their softmax).
-//   4. Communication buffers: dispatch and combine stream through staging buffers of at most 256 MiB each (as
-//      DeepEP's chunked kernels do); the tokens they deliver are the activations of step 3.
+//   4. Communication buffers: with DeepEP's low-latency kernels (decode) its registered buffer, by its published
+//      size formula (lowLatencyBuffer); with the normal ones, dispatch and combine stream through staging buffers
+//      of at most 256 MiB each (as its chunked kernels do); the tokens they deliver are the activations of step 3.
 //   5. The GPU's reserved memory (CUDA context, library workspaces; `reserved_memory`, 512 MiB by default).
 // The error names the GPU, lists the breakdown and suggests what would fit.
 //
@@ -41,6 +42,20 @@ std::string gb(double bytes) { return formatQuantity(bytes, Dim::Bytes); }
 
 /// The most a dispatch or combine stages at once (DeepEP's normal kernels stream through chunked buffers).
 constexpr double kStagingBytes = 256.0 * 1024 * 1024;
+
+/// DeepEP's low-latency buffer, `get_low_latency_rdma_size_hint` (deepseek-ai/DeepEP, deep_ep/buffers/legacy.py;
+/// ../shared/docs/user-asks.md, part 2 (f)): for T dispatch tokens per rank, E experts (physical slots) and the
+/// hidden size, with hidden / 128 FP8 scales per token, the send and receive halves of a dispatch and a combine,
+/// double-buffered, and two signalling arrays of 4E bytes, each rounded to 128 B.
+double lowLatencyBuffer(double tokens, double hidden, double experts) {
+  auto align128 = [](double b) { return std::ceil(b / 128.0) * 128.0; };
+  double scales = hidden / 128.0;
+  double dispatchMessage = 16 + std::max(2 * hidden, hidden + 4 * scales);
+  double combineMessage = 4 * scales + 2 * hidden;
+  double send = std::max(tokens * dispatchMessage, experts * tokens * combineMessage);
+  double recv = std::max(experts * tokens * dispatchMessage, experts * tokens * combineMessage);
+  return align128(2 * send + 2 * recv + 2 * align128(4 * experts));
+}
 
 struct Weights {
   double attention = 0, denseFfn = 0, router = 0, shared = 0, expertSlot = 0;
@@ -179,6 +194,10 @@ public:
       if (moeLayers > 0) {
         double moved = std::max(double(plan.dispatchTokensPerRank()) * double(m.moe.topK), busyTokens) * hiddenBytes;
         r.commBuffers = 2.0 * std::min(moved, kStagingBytes); // dispatch and combine
+        r.buffersScale = plan.sizes.dispatchMode == DispatchMode::LowLatency && s.ep > 1;
+        if (r.buffersScale)
+          r.commBuffers = lowLatencyBuffer(double(plan.sizes.routedTokensPerRank), double(m.hidden),
+                                           double(m.moe.experts + s.redundantExperts));
       }
       r.reserved = gpu.reservedMemory;
       if (st.index == 0 || r.total() > worst.total())
@@ -228,14 +247,16 @@ private:
     // What would fit: the biggest parts, and the knob that shrinks each. The KV cache and the activations grow with
     // the micro-batch (and the KV cache with the context): the largest that fits, all else kept.
     const WorkloadSpec &w = plan.workload();
-    double perBatch = r.kvCache + r.activations;
+    double perBatch = r.batchScaled();
     double fixed = total - perBatch;
     if (perBatch > 0.3 * total && fixed < r.capacity) {
       int64_t batch = int64_t(std::floor((r.capacity - fixed) / (perBatch / double(w.microBatch))));
       if (batch >= 1 && batch < w.microBatch)
         diags.note(w.locOf("micro_batch"), "micro_batch = " + std::to_string(batch) + " would fit (" +
                                                gb(perBatch / double(w.microBatch)) +
-                                               " of KV cache and activations per sequence, " +
+                                               (r.buffersScale ? " of KV cache, activations and low-latency buffer"
+                                                               : " of KV cache and activations") +
+                                               " per sequence, " +
                                                gb(r.capacity - fixed) + " free for them)");
       if (w.phase == Phase::Decode && r.kvCache > 0 && fixed + r.activations < r.capacity) {
         // The context the KV cache can hold at this micro-batch (windowed layers count as full: a lower bound).

@@ -365,6 +365,10 @@ struct MemoryResult {
            commBuffers + reserved;
   }
   double capacity = 0;
+  bool buffersScale = false; ///< the communication buffers grow with the micro-batch (DeepEP low-latency)
+
+  /// What grows with the micro-batch: the KV cache, the activations, and the low-latency buffer.
+  double batchScaled() const { return kvCache + activations + (buffersScale ? commBuffers : 0); }
 };
 
 struct Plan {

@@ -57,6 +57,14 @@ for ep, dispatch, combine in [(8, 77, 114), (16, 118, 195), (32, 155, 273), (64,
     row("DeepEP low-latency", "EP%d dispatch" % ep, dispatch, layer["dispatch"] * 1e6, "us")
     row("DeepEP low-latency", "EP%d combine" % ep, combine, layer["combine"] * 1e6, "us")
 
+# Kernels: DeepEP normal, the bottleneck link's bandwidth (NVLink bytes inside a node, network bytes across).
+for ep, dispatch, combine in [(8, 153, 158), (16, 43, 43), (32, 58, 57), (64, 51, 50)]:
+    j = report("deepep-normal.moe", "EP%d" % ep)
+    layer, comm = j["time"]["moeLayers"][0], j["communication"]
+    link = "nvlinkBytes" if ep == 8 else "networkBytes"
+    for name, published in (("dispatch", dispatch), ("combine", combine)):
+        row("DeepEP normal", "EP%d %s bandwidth" % (ep, name), published, comm[name][link] / layer[name] / 1e9, "GB/s")
+
 # The ISCA 2025 decode bound (the roofline bound, not the forecast).
 isca = report("../../test/Target/calibration-isca-decode.moe", "Bound")["time"]["bound"]
 row("bound", "ISCA 2025 all-to-all per layer", 120.96, isca["moeLayers"][0]["communication"] * 1e6, "us")

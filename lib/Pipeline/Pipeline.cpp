@@ -1,5 +1,6 @@
 //===- Pipeline.cpp - From a checked spec to written outputs --------------===//
 #include "moec/Pipeline/Pipeline.h"
+#include "moec/Pipeline/Search.h"
 #include "moec/Frontend/Frontend.h"
 #include "moec/Support/OutputFile.h"
 #include "moec/Target/Report.h"
@@ -56,6 +57,11 @@ Outcome moec::selectDeploy(const Spec &spec, llvm::StringRef name, llvm::StringR
 
 Compilation moec::compileDeploy(const DeploySpec &deploy, const PipelineOptions &options, DiagEngine &diags) {
   Compilation result;
+  if (deploy.strategy && deploy.strategy->search) {
+    result.outcome = Outcome::usage("deploy '" + deploy.name + "' searches its strategy: search it first "
+                                    "(moec/Pipeline/Search.h) and compile the winner");
+    return result;
+  }
   if (!deploy.checked) { // Sema only listed it (FrontendOptions::onlyDeploy named another): nothing to lower
     result.outcome = Outcome::usage("deploy '" + deploy.name + "' was not checked: compile it with -deploy=" +
                                     deploy.name);
@@ -114,6 +120,10 @@ llvm::StringRef moec::spell(EmitKind kind) {
     return "launch";
   case EmitKind::Placement:
     return "placement";
+  case EmitKind::Search:
+    return "search";
+  case EmitKind::Strategy:
+    return "strategy";
   }
   llvm_unreachable("unknown emit");
 }
@@ -201,6 +211,12 @@ Outcome moec::emitOutputs(const Spec &spec, const ir::Plan *plan, const EmitOpti
     break;
   case EmitKind::Placement:
     writePlacementCsv(*plan, os);
+    break;
+  case EmitKind::Search:
+    printSearch(*options.search, *options.searched, options.format == ReportFormat::Json, os);
+    break;
+  case EmitKind::Strategy:
+    os << strategyBlock(*options.search->winner()->strategy);
     break;
   case EmitKind::Dot:
   case EmitKind::Svg:

@@ -75,7 +75,9 @@ void BlockChecker::collect() {
   }
   // A key that an unknown key was taken for is not reported missing as well: one mistake, one error.
   for (const KeyDesc &k : desc.keys)
-    if (k.required && !assigns.count(k.name) && !suggested.count(k.name)) {
+    if (k.searchable && subs.count("search"))
+      continue; // a searching strategy may leave its degrees to the search
+    else if (k.required && !assigns.count(k.name) && !suggested.count(k.name)) {
       diags.error(block.getNameLoc(), "missing required key " + quoted(k.name) + " in " +
                                           (block.hasName() ? desc.kind.str() + " " + quoted(block.getName())
                                                            : quoted(desc.kind) + " block"));

@@ -387,6 +387,30 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
   s->tp = c.getInt("tp", 1);
   s->etpKey = c.getInt("etp", 0);
   s->pp = c.getInt("pp", 1);
+  if (const Block *sub = c.subBlock("search")) {
+    BlockChecker sc = check(*sub, *findNestedBlock(desc, "search"));
+    SearchSpace space;
+    sc.locate(space);
+    auto list = [&](llvm::StringRef key, std::vector<int64_t> &out) {
+      if (std::optional<Value> v = sc.get(key))
+        for (const Value &e : v->list)
+          out.push_back(e.i);
+      // A degree the strategy sets is fixed; listing it too would be ambiguous.
+      if (sc.has(key) && c.has(key)) {
+        diags.error(sc.locOf(key), "'" + key.str() + "' is both set by strategy " + quoted(s->name) +
+                                       " and searched; set it or list its candidates, not both");
+        diags.note(c.locOf(key), key.str() + " set here");
+      }
+    };
+    list("ep", space.ep);
+    list("dp", space.dp);
+    list("tp", space.tp);
+    list("etp", space.etp);
+    list("pp", space.pp);
+    list("redundant_experts", space.redundantExperts);
+    sc.evaluateAll();
+    s->search = std::move(space);
+  }
   s->placement = c.getEnum("placement", PlacementPolicy::Contiguous);
   s->redundantExperts = c.getInt("redundant_experts", 0);
   s->expertLoad = c.getString("expert_load");
@@ -463,6 +487,9 @@ void Sema::buildWorkload(const Block &block, const BlockDesc &desc) {
   w->overlapEfficiency = c.getReal("overlap_efficiency", 1);
   w->attentionKernel = c.getEnum("attention_kernel", AttentionKernel::Fused);
   w->pipelineMicroBatches = c.getInt("pipeline_micro_batches", 0);
+  w->objective = c.getEnum("objective", Objective::ThroughputPerGpu);
+  w->sloTtft = c.getOptionalReal("slo_ttft");
+  w->sloTpot = c.getOptionalReal("slo_tpot");
   w->keepKv = c.getEnum("keep_kv", Switch::On) == Switch::On;
   c.evaluateAll();
   bool ok = c.isOk();

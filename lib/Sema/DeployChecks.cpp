@@ -55,6 +55,15 @@ void Sema::buildDeploy(const Block &block, const BlockDesc &desc) {
 /// The checks that span the parts of a deploy, and the derived values.
 
 void Sema::checkDeploy(DeploySpec &d) {
+  if (d.strategy->search) {
+    // A searching strategy has no degrees yet: the search checks each candidate (moec/Pipeline/Search.h).
+    d.derived.world = d.cluster->world();
+    return;
+  }
+  checkDeployParts(spec, d, diags);
+}
+
+bool moec::checkDeployParts(const Spec &spec, DeploySpec &d, DiagEngine &diags) {
   const ModelSpec &m = *d.model;
   const ClusterSpec &cl = *d.cluster;
   const StrategySpec &s = *d.strategy;
@@ -78,7 +87,7 @@ void Sema::checkDeploy(DeploySpec &d) {
       diags.note(s.locOf("etp"), "with etp set, the experts' grid etp x ep x dp x pp covers the GPUs, and "
                                  "attention's tp x attention_dp covers each stage's etp * ep * dp of them");
     inDeploy();
-    return;
+    return false;
   }
   bool ok = true;
   if (s.folded()) {
@@ -138,7 +147,7 @@ void Sema::checkDeploy(DeploySpec &d) {
   }
   if (!ok) {
     inDeploy();
-    return;
+    return false;
   }
 
   RankLayout layout(s);
@@ -148,7 +157,7 @@ void Sema::checkDeploy(DeploySpec &d) {
                 "the placement table would hold " + num(dv.expertSlots * m.moeLayers()) +
                     " entries (expert slots x MoE layers), more than the limit of " + num(kMaxPlacementEntries));
     inDeploy();
-    return;
+    return false;
   }
   dv.expertsPerGpu = (dv.expertSlots + s.ep - 1) / s.ep;
   dv.attentionDp = s.stageSize() / s.tp;
@@ -199,5 +208,5 @@ void Sema::checkDeploy(DeploySpec &d) {
   }
   // route_nodes larger than the nodes an EP group spans is satisfied, not an error: a token then reaches at most
   // every node of its group (DeepSeek-V3's model block, route_nodes = 4, deploys on one node).
-  spec.check(d, {}, diags);
+  return spec.check(d, {}, diags);
 }

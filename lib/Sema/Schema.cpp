@@ -113,12 +113,18 @@ const KeyDesc linkKeys[] = {
     {"latency", KeyType::Quantity, false, Dim::Time},
 };
 
+KeyDesc searchableKey(llvm::StringRef name) {
+  KeyDesc k = intKey(name, true, 1, kMaxCount);
+  k.searchable = true;
+  return k;
+}
+
 const KeyDesc strategyKeys[] = {
-    intKey("ep", true, 1, kMaxCount),
-    intKey("dp", true, 1, kMaxCount),
-    intKey("tp", true, 1, kMaxCount),
+    searchableKey("ep"),
+    searchableKey("dp"),
+    searchableKey("tp"),
     intKey("etp", false, 1, kMaxCount),
-    intKey("pp", true, 1, kMaxCount),
+    searchableKey("pp"),
     stringKey("order"),
     enumKey("placement", true, enumNames<PlacementPolicy>()),
     intKey("redundant_experts", false, 0, 65536),
@@ -130,6 +136,16 @@ const KeyDesc strategyKeys[] = {
     enumKey("placement_objective", false, enumNames<PlacementObjective>()),
     enumKey("dispatch_precision", false, enumNames<Precision>()),
     enumKey("combine_precision", false, enumNames<Precision>()),
+};
+
+// The candidate values of a strategy's `search` block (docs/language.md).
+const KeyDesc searchKeys[] = {
+    {"ep", KeyType::IntList, false, Dim::None, 1, kMaxCount},
+    {"dp", KeyType::IntList, false, Dim::None, 1, kMaxCount},
+    {"tp", KeyType::IntList, false, Dim::None, 1, kMaxCount},
+    {"etp", KeyType::IntList, false, Dim::None, 1, kMaxCount},
+    {"pp", KeyType::IntList, false, Dim::None, 1, kMaxCount},
+    {"redundant_experts", KeyType::IntList, false, Dim::None, 0, 65536},
 };
 
 const KeyDesc workloadKeys[] = {
@@ -144,6 +160,9 @@ const KeyDesc workloadKeys[] = {
     enumKey("overlap", false, enumNames<Overlap>()),
     fractionKey("overlap_efficiency", false, 0, 1),
     enumKey("attention_kernel", false, enumNames<AttentionKernel>()),
+    enumKey("objective", false, enumNames<Objective>()),
+    {"slo_ttft", KeyType::Quantity, false, Dim::Time},
+    {"slo_tpot", KeyType::Quantity, false, Dim::Time},
 };
 
 const KeyDesc deployKeys[] = {
@@ -155,6 +174,7 @@ const KeyDesc deployKeys[] = {
 
 const llvm::StringRef modelSubBlocks[] = {"attention", "mlp", "moe"};
 const llvm::StringRef clusterSubBlocks[] = {"intra_node", "inter_node"};
+const llvm::StringRef strategySubBlocks[] = {"search"};
 
 const BlockDesc gpuBlock{"gpu", true, gpuKeys, {}, false};
 const BlockDesc modelBlock{"model", true, modelKeys, modelSubBlocks, false};
@@ -164,13 +184,14 @@ const BlockDesc moeBlock{"moe", false, moeKeys, {}, false};
 const BlockDesc clusterBlock{"cluster", true, clusterKeys, clusterSubBlocks, false};
 const BlockDesc intraBlock{"intra_node", false, linkKeys, {}, false};
 const BlockDesc interBlock{"inter_node", false, linkKeys, {}, false};
-const BlockDesc strategyBlock{"strategy", true, strategyKeys, {}, true};
+const BlockDesc strategyBlock{"strategy", true, strategyKeys, strategySubBlocks, true};
+const BlockDesc searchBlock{"search", false, searchKeys, {}, false};
 const BlockDesc workloadBlock{"workload", true, workloadKeys, {}, false};
 const BlockDesc deployBlock{"deploy", true, deployKeys, {}, false};
 
 const BlockDesc *const topLevel[] = {&gpuBlock,      &modelBlock,    &clusterBlock,
                                      &strategyBlock, &workloadBlock, &deployBlock};
-const BlockDesc *const nested[] = {&attentionBlock, &mlpBlock, &moeBlock, &intraBlock, &interBlock};
+const BlockDesc *const nested[] = {&attentionBlock, &mlpBlock, &moeBlock, &intraBlock, &interBlock, &searchBlock};
 } // namespace
 
 const KeyDesc *BlockDesc::findKey(llvm::StringRef name) const {

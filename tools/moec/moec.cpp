@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Frontend/Frontend.h"
 #include "moec/Pipeline/Pipeline.h"
+#include "moec/Pipeline/Search.h"
 #include "moec/Support/Diagnostics.h"
 #include "moec/Support/VerifyDiagnostics.h"
 #include "moec/TestPasses/TestPasses.h"
@@ -49,6 +50,10 @@ cl::opt<EmitKind> emit("emit", cl::desc("What to print"), cl::init(EmitKind::Ast
                                   clEnumValN(EmitKind::Manifest, "manifest", "the JSON launch manifest"),
                                   clEnumValN(EmitKind::Placement, "placement",
                                              "the expert placement as CSV: layer,expert,replica,rank"),
+                                  clEnumValN(EmitKind::Search, "search",
+                                             "a searching strategy's ranked candidates (-format=json for tools)"),
+                                  clEnumValN(EmitKind::Strategy, "strategy",
+                                             "the search's winning strategy, as a block to paste"),
                                   clEnumValN(EmitKind::Launch, "launch",
                                              "launcher files and the manifest, in the directory -o names")),
                        cl::cat(moecCategory));
@@ -183,8 +188,8 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
   auto notFor = [&](llvm::StringRef option, llvm::StringRef needs) {
     return usageError(option + " has no effect with -emit=" + emitName + ": it applies to " + needs);
   };
-  if (format.getNumOccurrences() && emit != EmitKind::Report)
-    return notFor("-format", "-emit=report");
+  if (format.getNumOccurrences() && emit != EmitKind::Report && emit != EmitKind::Search)
+    return notFor("-format", "-emit=report and -emit=search");
   if (!passPipeline.empty() && emit != EmitKind::IR)
     return notFor("-passes", "-emit=ir (every other emit needs the whole default pipeline)");
   if (launcher.getNumOccurrences() && emit != EmitKind::Launch)
@@ -199,19 +204,33 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
 
   // Everything past the AST works on one deploy.
   Compilation compiled;
+  SearchResult search;
+  const DeploySpec *searched = nullptr;
   if (emit != EmitKind::Ast) {
     const DeploySpec *deploy = nullptr;
     if (Outcome selected = selectDeploy(spec, deployName, inputFile, diags, deploy); !selected)
       return fail(diags, selected);
-    PipelineOptions pipeline;
-    pipeline.passes = passPipeline;
-    pipeline.printIRAfterAll = printIRAfterAll ? &llvm::errs() : nullptr;
-    pipeline.timing = timePasses;
-    compiled = compileDeploy(*deploy, pipeline, diags);
-    if (timePasses && compiled.outcome.status != Status::UsageError)
-      printTimings(compiled.timings, llvm::errs());
-    if (!compiled.outcome)
-      return fail(diags, compiled.outcome);
+    if ((emit == EmitKind::Search || emit == EmitKind::Strategy) && !deploy->strategy->search)
+      return usageError("-emit=" + emitName + " needs a strategy with a 'search' block; strategy '" +
+                        deploy->strategy->name + "' has none");
+    if (deploy->strategy->search) {
+      // Search, then compile the winner for every other emit (docs/language.md, *Strategy search*).
+      if (Outcome found = searchDeploy(spec, *deploy, diags, search); !found)
+        return fail(diags, found);
+      searched = deploy;
+      deploy = search.winner()->deploy.get();
+    }
+    if (emit != EmitKind::Search && emit != EmitKind::Strategy) {
+      PipelineOptions pipeline;
+      pipeline.passes = passPipeline;
+      pipeline.printIRAfterAll = printIRAfterAll ? &llvm::errs() : nullptr;
+      pipeline.timing = timePasses;
+      compiled = compileDeploy(*deploy, pipeline, diags);
+      if (timePasses && compiled.outcome.status != Status::UsageError)
+        printTimings(compiled.timings, llvm::errs());
+      if (!compiled.outcome)
+        return fail(diags, compiled.outcome);
+    }
   }
 
   EmitOptions emitOptions;
@@ -223,6 +242,8 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
   emitOptions.where.replica = viewReplica;
   emitOptions.where.gpu = viewGpu;
   emitOptions.outputPath = outputPath;
+  emitOptions.search = searched ? &search : nullptr;
+  emitOptions.searched = searched;
   llvm::StringRef sourceText = srcMgr.getMemoryBuffer(srcMgr.getMainFileID())->getBuffer();
   OutputSet outputs;
   if (Outcome emitted = emitOutputs(spec, compiled.plan.get(), emitOptions, sourceText, srcMgr, diags, outputs);

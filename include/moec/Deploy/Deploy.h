@@ -190,8 +190,14 @@ struct RequireSpec {
   unsigned id = 0;  ///< Which of its checker's expressions this is.
 };
 
+/// The candidate values of a strategy's `search` block; an empty list: every legal value (docs/language.md).
+struct SearchSpace : Located {
+  std::vector<int64_t> ep, dp, tp, etp, pp, redundantExperts;
+};
+
 struct StrategySpec : Located {
   std::string name;
+  std::optional<SearchSpace> search; ///< Present when the strategy searches; then the degrees may be absent.
   int64_t ep = 1, dp = 1, tp = 1, pp = 1;
   /// The `etp` key, 0 when not written (experts are then split tp ways).
   int64_t etpKey = 0;
@@ -251,6 +257,8 @@ struct WorkloadSpec : Located {
   /// Prefill: whether the KV of every layer stays on the GPU (serving, and a disaggregated prefill until it is
   /// sent); false: each layer's KV leaves as it is written, so one layer's is held.
   bool keepKv = true;
+  Objective objective = Objective::ThroughputPerGpu; ///< what a strategy search ranks by
+  std::optional<double> sloTtft, sloTpot;             ///< seconds; a search keeps only candidates that meet them
   /// Micro-batches in flight through the pipeline (pp > 1); 0: as many as stages (pp), the steady state.
   int64_t pipelineMicroBatches = 0;
 };

@@ -24,6 +24,7 @@
 #include <vector>
 
 namespace moec {
+struct SearchResult;
 
 /// The default pass pipeline.
 inline constexpr llvm::StringLiteral kDefaultPipeline =
@@ -67,7 +68,7 @@ struct Compilation {
 /// Lower \p deploy and run the pipeline, verifying after every pass.
 Compilation compileDeploy(const DeploySpec &deploy, const PipelineOptions &options, DiagEngine &diags);
 
-enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch, Placement };
+enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch, Placement, Search, Strategy };
 /// The -emit= spelling of \p kind.
 llvm::StringRef spell(EmitKind kind);
 enum class ReportFormat { Text, Json };
@@ -85,6 +86,9 @@ struct EmitOptions {
   ViewOptions where; ///< -emit=dot/svg: the layer, replica and GPU they show (its view is set per view)
   /// Where the output goes ("-" for standard output); outputs of several files need a directory.
   std::string outputPath = "-";
+  /// -emit=search and -emit=strategy: the search of the selected deploy.
+  const SearchResult *search = nullptr;
+  const DeploySpec *searched = nullptr;
 };
 
 /// What an emit produces: one file (written to the output path), or files of a directory (named by it).

@@ -42,6 +42,8 @@ struct KeyDesc {
   double maxReal = 0;
   llvm::ArrayRef<llvm::StringRef> enumerators = {};
   llvm::StringRef refKind = {};
+  /// A required key a `search` sub-block may leave to the search instead (the strategy's degrees).
+  bool searchable = false;
 };
 
 struct BlockDesc {

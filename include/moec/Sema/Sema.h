@@ -55,6 +55,11 @@ public:
 /// Check \p spec's modules and fill in its definitions. Returns false when any error was reported.
 bool runSema(Spec &spec, DiagEngine &diags);
 
+/// Check \p deploy across its parts (the degrees against the cluster and the model, the rank order, the `require`
+/// lines) and compute its derived values, as Sema does for every deploy it checks; the strategy search calls it
+/// for each candidate. Returns false when an error was reported.
+bool checkDeployParts(const Spec &spec, DeploySpec &deploy, DiagEngine &diags);
+
 /// The named values a `require` expression can use for \p deploy (world, ep, experts_per_gpu, ...).
 llvm::StringMap<Value> requireEnvironment(const DeploySpec &deploy);
 

@@ -301,17 +301,17 @@ void moec::printSearch(const SearchResult &result, const DeploySpec &deploy, boo
   if (!decode && w.sloTtft)
     os << "; SLO: TTFT <= " << formatQuantity(*w.sloTtft, Dim::Time);
   os << "\n\n";
-  os << fmt::format("  {:>4}  {:<34} {:>11}  {:>10}  {:>9}  {}\n", "rank", "strategy", "memory/GPU", "tok/s/GPU",
+  os << fmt::format("  {:>4}  {:<46} {:>11}  {:>10}  {:>9}  {}\n", "rank", "strategy", "memory/GPU", "tok/s/GPU",
                     decode ? "TPOT" : "TTFT", "dominant term, or why not");
   for (size_t i = 0; i < result.candidates.size(); ++i) {
     const SearchCandidate &c = result.candidates[i];
     std::string memory = c.memory > 0 ? formatQuantity(c.memory, Dim::Bytes) : "-";
     if (c.rejected.empty() || c.rejected == "slo")
-      os << fmt::format("  {:>4}  {:<34} {:>11}  {:>10.1f}  {:>9}  {}{}\n", i + 1, degrees(*c.strategy), memory,
+      os << fmt::format("  {:>4}  {:<46} {:>11}  {:>10.1f}  {:>9}  {}{}\n", i + 1, degrees(*c.strategy), memory,
                         c.tokensPerSecondPerGpu, formatQuantity(c.latency, Dim::Time),
                         c.rejected.empty() ? c.dominant : "slo: " + c.detail, c.pareto ? " (Pareto)" : "");
     else
-      os << fmt::format("  {:>4}  {:<34} {:>11}  {:>10}  {:>9}  {}: {}\n", i + 1, degrees(*c.strategy), memory, "-",
+      os << fmt::format("  {:>4}  {:<46} {:>11}  {:>10}  {:>9}  {}: {}\n", i + 1, degrees(*c.strategy), memory, "-",
                         "-", c.rejected, c.detail);
   }
   if (winner) {

@@ -10,7 +10,9 @@ file        : topItem* EOF ;
 topItem     : importDecl | block ;
 importDecl  : IMPORT STRING SEMI ;
 
-block       : kind=IDENT name=IDENT? LBRACE stmt* RBRACE ;
+// `model V3 from "config.json";` reads the definition from a file (a Hugging Face config); a body may follow to
+// override or add keys.
+block       : kind=IDENT name=IDENT? (FROM path=STRING)? (LBRACE stmt* RBRACE | end=SEMI) ;
 stmt        : block                                    # blockStmt
             | key=IDENT ASSIGN expr SEMI               # assignStmt
             | REQUIRE expr SEMI                        # requireStmt
@@ -34,6 +36,7 @@ expr        : op=(MINUS | NOT) expr                    # unaryExpr
 unit        : PERCENT | IDENT (SLASH IDENT)? ;
 
 IMPORT   : 'import' ;
+FROM     : 'from' ;
 REQUIRE  : 'require' ;
 LBRACE   : '{' ;
 RBRACE   : '}' ;

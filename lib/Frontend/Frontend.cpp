@@ -72,10 +72,58 @@ private:
     }
     Module *raw = module.get();
     spec.modules.push_back(std::move(module));
+    for (const std::unique_ptr<Block> &block : raw->getBlocks())
+      if (!block->getFromPath().empty())
+        loadFrom(*block, displayPath);
     stack.push_back(key);
     for (const ImportDecl &imp : raw->getImports())
       loadImport(imp, displayPath);
     stack.pop_back();
+  }
+
+  /// The file of `model NAME from "file"`: next to the spec, then in each -I directory.
+  void loadFrom(const Block &block, llvm::StringRef specPath) {
+    llvm::StringRef path = block.getFromPath();
+    llvm::SMLoc at = block.getFromRange().Start;
+    if (!options.allowFileImports) {
+      diags.error(at, "reading '" + path.str() + "' is disabled here (only moec's bundled library is read)");
+      failed = true;
+      return;
+    }
+    std::vector<std::string> candidates;
+    if (llvm::sys::path::is_absolute(path)) {
+      candidates.push_back(path.str());
+    } else {
+      llvm::SmallString<256> local =
+          specPath == "<stdin>" ? llvm::StringRef(".") : llvm::sys::path::parent_path(specPath);
+      llvm::sys::path::append(local, path);
+      candidates.push_back(std::string(local));
+      for (const std::string &dir : options.includeDirs) {
+        llvm::SmallString<256> p(dir);
+        llvm::sys::path::append(p, path);
+        candidates.push_back(std::string(p));
+      }
+    }
+    for (const std::string &candidate : candidates) {
+      if (!llvm::sys::fs::exists(candidate))
+        continue;
+      llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf = readFile(candidate);
+      if (!buf) {
+        diags.error(at, "cannot read '" + candidate + "': " + buf.getError().message(), {block.getFromRange()});
+        failed = true;
+        return;
+      }
+      std::unique_ptr<llvm::MemoryBuffer> named =
+          llvm::MemoryBuffer::getMemBufferCopy((*buf)->getBuffer(), candidate);
+      spec.fromBuffers[&block] = srcMgr.AddNewSourceBuffer(std::move(named), llvm::SMLoc());
+      return;
+    }
+    std::string searched;
+    for (const std::string &c : candidates)
+      searched += "\n  " + c;
+    diags.error(at, "cannot find \"" + path.str() + "\"", {block.getFromRange()});
+    diags.note(at, "looked in:" + searched);
+    failed = true; // Sema does not run on a spec with errors: the model's other problems wait for the file
   }
 
   void loadImport(const ImportDecl &imp, llvm::StringRef importerPath) {
@@ -225,6 +273,51 @@ void moec::printSpec(const Spec &spec, const llvm::SourceMgr &srcMgr, llvm::raw_
   };
   for (const auto &module : spec.modules)
     printModule(*module, srcMgr, os, annotate);
+  // A model read from a file: every value it took, with where it came from (the config's key, or the body).
+  for (const auto &m : spec.models) {
+    if (m->fromFile.empty())
+      continue;
+    os << "model " << m->name << " from \"" << m->fromFile << "\"\n";
+    const AttentionSpec &a = m->attention;
+    const MoeSpec &e = m->moe;
+    std::pair<llvm::StringRef, std::string> values[] = {
+        {"layers", std::to_string(m->layers)},
+        {"dense_layers", std::to_string(m->denseLayers)},
+        {"moe_every", "(MoE layers " + m->describeMoeLayers() + ")"},
+        {"hidden", std::to_string(m->hidden)},
+        {"vocab", std::to_string(m->vocab)},
+        {"precision", m->describePrecision()},
+        {"expert_precision", spell(m->parts.experts).str()},
+        {"embedding_precision", spell(m->parts.embedding).str()},
+        {"kv_precision", spell(m->parts.kvCache).str()},
+        {"heads", std::to_string(a.heads) + " (" + spell(a.kind).str() + ")"},
+        {"kv_heads", std::to_string(a.kvHeads)},
+        {"head_dim", std::to_string(a.headDim)},
+        {"q_lora_rank", std::to_string(a.qLoraRank)},
+        {"kv_lora_rank", std::to_string(a.kvLoraRank)},
+        {"rope_head_dim", std::to_string(a.ropeHeadDim)},
+        {"sliding_window", std::to_string(a.slidingWindow)},
+        {"chunk_size", std::to_string(a.chunkSize)},
+        {"experts", std::to_string(e.experts)},
+        {"top_k", std::to_string(e.topK)},
+        {"expert_hidden", std::to_string(e.expertHidden)},
+        {"shared_experts", std::to_string(e.sharedExperts)},
+        {"route_groups", std::to_string(e.routeGroups)},
+        {"route_nodes", std::to_string(e.routeNodes)},
+    };
+    for (const auto &[key, value] : values) {
+      auto it = m->keys.find(key);
+      if (it == m->keys.end())
+        continue;
+      unsigned buffer = srcMgr.FindBufferContainingLoc(it->second);
+      auto [line, col] = srcMgr.getLineAndColumn(it->second, buffer);
+      os << "  " << key << " = " << value << " <"
+         << llvm::sys::path::filename(srcMgr.getMemoryBuffer(buffer)->getBufferIdentifier()) << ":" << line << ":"
+         << col << ">\n";
+    }
+    if (m->mlp)
+      os << "  mlp hidden = " << m->mlp->hidden << "\n";
+  }
   for (const auto &d : spec.deploys) {
     auto [line, col] = srcMgr.getLineAndColumn(d->loc);
     os << "deploy " << d->name << " <" << line << ":" << col << ">";

@@ -79,13 +79,24 @@ public:
   DiagErrorListener(DiagEngine &diags, const LocMapper &locs) : diags(diags), locs(locs) {}
 
   void syntaxError(antlr4::Recognizer *recognizer, antlr4::Token *offending, size_t line, size_t column,
-                   const std::string &msg, std::exception_ptr) override {
+                   const std::string &antlrMessage, std::exception_ptr) override {
     ++count;
+    std::string msg = antlrMessage;
     llvm::SMLoc loc = offending ? locs.loc(offending)
                                 : llvm::SMLoc::getFromPointer(locs.pointer(line, column));
     if (offending && offending->getType() == MoeLexer::INVALID) {
       diags.error(loc, "invalid character '" + offending->getText() + "'");
       return;
+    }
+    // After a block's kind and name the grammar takes `from "file"`, '{', or (after `from`) ';': what a user
+    // forgot there is the '{'.
+    const std::string blockHeader = "{'from', '{', ';'}";
+    if (size_t at = msg.find(blockHeader); at != std::string::npos) {
+      msg.replace(at, blockHeader.size(), "'{'");
+      if (llvm::StringRef(msg).starts_with("mismatched input ") && offending) {
+        diags.error(loc, "syntax error: expected '{' before " + describe(offending));
+        return;
+      }
     }
     if (antlr4::Token *after = missingSemicolonAfter(recognizer, offending, msg)) {
       // A missing ';' is reported where it belongs, after the statement's last token (FINDINGS.md D7).
@@ -200,6 +211,14 @@ private:
     llvm::StringRef name = ctx->name ? text(ctx->name) : llvm::StringRef();
     llvm::SMLoc nameLoc = ctx->name ? locs.loc(ctx->name) : llvm::SMLoc();
     auto block = std::make_unique<Block>(loc, text(ctx->kind), name, nameLoc);
+    if (ctx->path)
+      block->setFrom(unescape(ctx->path), {locs.loc(ctx->path), locs.endLoc(ctx->path)});
+    else if (ctx->end) {
+      diags.error(locs.loc(ctx->end), "expected '{' to open the body of " + text(ctx->kind).str() +
+                                          (ctx->name ? " '" + text(ctx->name).str() + "'" : std::string()) +
+                                          " (only a definition read `from` a file may end with ';')");
+      errors = true;
+    }
     for (MoeParser::StmtContext *stmt : ctx->stmt())
       block->addStmt(buildStmt(stmt));
     return block;

@@ -75,7 +75,7 @@ void BlockChecker::collect() {
   }
   // A key that an unknown key was taken for is not reported missing as well: one mistake, one error.
   for (const KeyDesc &k : desc.keys)
-    if (k.searchable && subs.count("search"))
+    if (keysOptional || (k.searchable && subs.count("search")))
       continue; // a searching strategy may leave its degrees to the search
     else if (k.required && !assigns.count(k.name) && !suggested.count(k.name)) {
       diags.error(block.getNameLoc(), "missing required key " + quoted(k.name) + " in " +

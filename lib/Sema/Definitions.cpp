@@ -34,6 +34,10 @@ void Sema::buildGpu(const Block &block, const BlockDesc &desc) {
 }
 
 void Sema::buildModel(const Block &block, const BlockDesc &desc) {
+  if (!block.getFromPath().empty()) {
+    buildImportedModel(block, desc);
+    return;
+  }
   BlockChecker c = check(block, desc);
   auto model = std::make_unique<ModelSpec>();
   c.locate(*model);

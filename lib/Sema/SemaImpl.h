@@ -67,9 +67,10 @@ struct Definitions {
 /// Checks one block against its schema and evaluates its keys on demand.
 class BlockChecker {
 public:
+  /// With \p keysOptional (a definition read from a file, whose body only overrides) no key is required.
   BlockChecker(const Block &block, const BlockDesc &desc, DiagEngine &diags, const Definitions &defs,
-               Spec &spec)
-      : block(block), desc(desc), diags(diags), defs(defs), spec(spec) {
+               Spec &spec, bool keysOptional = false)
+      : block(block), desc(desc), diags(diags), defs(defs), spec(spec), keysOptional(keysOptional) {
     collect();
   }
 
@@ -173,6 +174,7 @@ private:
   DiagEngine &diags;
   const Definitions &defs;
   Spec &spec;
+  bool keysOptional = false;
   llvm::StringMap<const AssignStmt *> assigns;
   llvm::StringMap<const Block *> subs;
   std::vector<const RequireStmt *> requires_;
@@ -194,6 +196,10 @@ private:
   BlockChecker check(const Block &block, const BlockDesc &desc);
   void buildGpu(const Block &block, const BlockDesc &desc);
   void buildModel(const Block &block, const BlockDesc &desc);
+  /// `model NAME from "config.json"`: the model from a Hugging Face config (HfConfig.cpp), its body's keys
+  /// overriding.
+  void buildImportedModel(const Block &block, const BlockDesc &desc);
+  bool importHfConfig(const Block &block, ModelSpec &model);
   bool checkAttention(BlockChecker &a, AttentionSpec &att);
   bool checkMoe(BlockChecker &m, MoeSpec &moe);
   void buildCluster(const Block &block, const BlockDesc &desc);

@@ -2,12 +2,16 @@
 //
 // Feeds arbitrary bytes through everything moec does with a spec, by the driver's own path (the Pipeline
 // library): parse, check, lower, the default pass pipeline, and every emitter writing to memory (AST, IR, report
-// as text and JSON, manifest, placement, launcher files, the five DOT views). File imports are off (only the bundled library), so the fuzzer never touches the file system.
+// as text and JSON, manifest, placement, launcher files, the five DOT views), the strategy search of small
+// searching deploys, and the JSON reader of `model ... from` configs (the same bytes, read as JSON). File imports
+// are off (only the bundled library), so the fuzzer never touches the file system.
 // Any crash, sanitizer report, hang or leak is a bug; see docs/reliability.md for how to build and run it.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Frontend/Frontend.h"
 #include "moec/Pipeline/Pipeline.h"
+#include "moec/Pipeline/Search.h"
+#include "moec/Support/LocatedJson.h"
 
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -19,6 +23,12 @@ using namespace moec;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+  {
+    JsonValue json;
+    const char *errorAt = nullptr;
+    std::string error;
+    (void)parseJson(text, json, errorAt, error);
+  }
   llvm::SourceMgr srcMgr;
   std::string messages;
   llvm::raw_string_ostream diagStream(messages);
@@ -38,6 +48,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // Keep each input fast: the bench measures big plans; the fuzzer looks for crashes.
     if (deploy->derived.world > 4096)
       continue;
+    if (deploy->strategy && deploy->strategy->search) {
+      SearchResult search;
+      if (deploy->derived.world <= 64 && searchDeploy(*front.spec, *deploy, diags, search)) {
+        std::string table;
+        llvm::raw_string_ostream os(table);
+        printSearch(search, *deploy, false, os);
+        printSearch(search, *deploy, true, os);
+        (void)strategyBlock(*search.winner()->strategy);
+      }
+      continue;
+    }
     Compilation compiled = compileDeploy(*deploy, PipelineOptions(), diags);
     if (!compiled.outcome)
       continue;

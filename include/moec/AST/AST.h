@@ -209,6 +209,13 @@ public:
   llvm::StringRef getName() const { return name; }
   llvm::SMLoc getNameLoc() const { return nameLoc.isValid() ? nameLoc : loc; }
   bool hasName() const { return !name.empty(); }
+  /// `kind name from "path"`: the file the definition is read from (empty when none), and the string's range.
+  llvm::StringRef getFromPath() const { return fromPath; }
+  llvm::SMRange getFromRange() const { return fromRange; }
+  void setFrom(std::string path, llvm::SMRange range) {
+    fromPath = std::move(path);
+    fromRange = range;
+  }
   const std::vector<StmtPtr> &getBody() const { return body; }
   void addStmt(StmtPtr stmt) { body.push_back(std::move(stmt)); }
 
@@ -217,6 +224,8 @@ private:
   llvm::StringRef kind;
   llvm::StringRef name;
   llvm::SMLoc nameLoc;
+  std::string fromPath;
+  llvm::SMRange fromRange;
   std::vector<StmtPtr> body;
 };
 

@@ -124,6 +124,7 @@ struct ModelSpec : Located {
   } parts;
   double dropout = 0;
   bool tieEmbeddings = false; ///< The LM head reuses the embedding's weights.
+  std::string fromFile;       ///< `model NAME from "file"`: the file read; empty for a model block
   AttentionSpec attention;
   std::optional<MlpSpec> mlp; ///< Present when the model has dense layers (or declares it anyway).
   MoeSpec moe;

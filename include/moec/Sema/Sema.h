@@ -40,6 +40,8 @@ public:
   llvm::DenseMap<const AssignStmt *, Value> values;
   /// When set, the one deploy to check (-deploy); the others are listed by name only, unchecked.
   std::string onlyDeploy;
+  /// The buffer of each `model NAME from "file"` block's file, loaded by the front end.
+  llvm::DenseMap<const Block *, unsigned> fromBuffers;
   /// The condition of every `require`, indexed by RequireSpec::id.
   std::vector<const Expr *> requireConditions;
 

@@ -64,6 +64,36 @@ std::string degrees(const StrategySpec &s) {
 
 bool decodePhase(const DeploySpec &d) { return d.workload->phase == Phase::Decode; }
 
+/// Why the search's engine cannot express \p s (docs/language.md, *Strategy search*), or empty.
+std::string engineRule(const SearchSpace &space, const StrategySpec &s) {
+  if (!space.engine)
+    return "";
+  switch (*space.engine) {
+  case Engine::VLLM:
+    // vLLM's --enable-expert-parallel: EP = TP x DP over every rank, experts whole; moec's launcher has no PP.
+    if (s.etp() != 1 || s.dp != 1 || s.pp != 1)
+      return "vLLM keeps every expert whole over EP = TP x DP of all ranks: it needs etp = 1, dp = 1 and pp = 1";
+    return "";
+  case Engine::SGLang:
+    // One server per EP group; DeepEP's backends need --ep-size = --tp-size (experts whole).
+    if (s.etp() != 1 || s.pp != 1)
+      return "SGLang's DeepEP backends need ep-size = tp-size (etp = 1), and its flags here have no pp";
+    if ((s.ep * s.etp()) % s.tp != 0)
+      return "SGLang runs attention inside one server: tp must divide its ep * etp GPUs";
+    return "";
+  case Engine::TrtLlm:
+    // moe_tensor_parallel_size x moe_expert_parallel_size = tensor_parallel_size; attention DP means tp = 1.
+    if (s.pp != 1 || !(s.tp == 1 ? s.etp() == 1 : s.tp == s.ep * s.etp()))
+      return "TensorRT-LLM needs moe_tp x moe_ep = tp, or attention DP (tp = 1) with whole experts, and pp = 1";
+    return "";
+  case Engine::Megatron:
+    if (s.orderString() != "tp-ep-dp-pp")
+      return "Megatron-Core orders ranks tp-cp-ep-dp-pp";
+    return "";
+  }
+  return "";
+}
+
 } // namespace
 
 Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngine &diags, SearchResult &result) {
@@ -78,7 +108,10 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
   };
   std::vector<int64_t> pps = values("pp", base.pp, space.pp), dps = values("dp", base.dp, space.dp),
                        eps = values("ep", base.ep, space.ep), tps = values("tp", base.tp, space.tp);
-  std::vector<int64_t> etps = space.etp.empty() ? std::vector<int64_t>{0} : space.etp;
+  // Inference engines' EP modes keep every expert whole (etp = 1); unfolded layouts split experts tp ways.
+  bool wholeExperts = space.engine && *space.engine != Engine::Megatron;
+  std::vector<int64_t> etps = !space.etp.empty() ? space.etp : wholeExperts ? std::vector<int64_t>{1}
+                                                                             : std::vector<int64_t>{0};
   std::vector<int64_t> redundant =
       space.redundantExperts.empty() ? std::vector<int64_t>{base.redundantExperts} : space.redundantExperts;
 
@@ -124,7 +157,10 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
     llvm::raw_string_ostream os(sink);
     DiagEngine quiet(diags.getSourceMgr(), os);
     quiet.setSilent(true);
-    if (!checkDeployParts(spec, *c.deploy, quiet)) {
+    if (std::string why = engineRule(space, s); !why.empty()) {
+      c.rejected = "engine";
+      c.detail = why;
+    } else if (!checkDeployParts(spec, *c.deploy, quiet)) {
       c.detail = firstError(quiet);
       c.rejected = reasonOf(c.detail);
     } else {

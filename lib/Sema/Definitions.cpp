@@ -412,6 +412,8 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
     list("etp", space.etp);
     list("pp", space.pp);
     list("redundant_experts", space.redundantExperts);
+    if (sc.valid("engine"))
+      space.engine = sc.getEnum("engine", Engine::Megatron);
     sc.evaluateAll();
     s->search = std::move(space);
   }

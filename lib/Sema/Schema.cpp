@@ -146,6 +146,7 @@ const KeyDesc searchKeys[] = {
     {"etp", KeyType::IntList, false, Dim::None, 1, kMaxCount},
     {"pp", KeyType::IntList, false, Dim::None, 1, kMaxCount},
     {"redundant_experts", KeyType::IntList, false, Dim::None, 0, 65536},
+    enumKey("engine", false, enumNames<Engine>()),
 };
 
 const KeyDesc workloadKeys[] = {

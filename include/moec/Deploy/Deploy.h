@@ -194,6 +194,7 @@ struct RequireSpec {
 /// The candidate values of a strategy's `search` block; an empty list: every legal value (docs/language.md).
 struct SearchSpace : Located {
   std::vector<int64_t> ep, dp, tp, etp, pp, redundantExperts;
+  std::optional<Engine> engine; ///< only candidates this engine can express (docs/language.md)
 };
 
 struct StrategySpec : Located {

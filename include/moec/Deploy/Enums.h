@@ -27,6 +27,7 @@ enum class Overlap { None, TwoMicroBatch };
 enum class AttentionKernel { Fused, Naive };
 enum class DispatchMode { Normal, LowLatency }; ///< DeepEP's kernels: once per remote node, or per token-expert pair
 enum class Switch { Off, On };
+enum class Engine { SGLang, VLLM, TrtLlm, Megatron }; ///< what a strategy search restricts its candidates to
 enum class Objective { ThroughputPerGpu, Tpot, Ttft }; ///< what a strategy search maximises or minimises                ///< a yes/no key: `false` or `true`
 enum class AttentionBias { None, Qkv, All };  ///< which attention projections add a bias
 enum class PlacementPolicy { Contiguous, RoundRobin, TopologyAware, Explicit, Balanced };
@@ -60,6 +61,8 @@ MOEC_ENUM_TABLE(Phase, {Phase::Prefill, "prefill"}, {Phase::Decode, "decode"})
 MOEC_ENUM_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::TwoMicroBatch, "two_micro_batch"})
 MOEC_ENUM_TABLE(AttentionKernel, {AttentionKernel::Fused, "fused"}, {AttentionKernel::Naive, "naive"})
 MOEC_ENUM_TABLE(Switch, {Switch::Off, "false"}, {Switch::On, "true"})
+MOEC_ENUM_TABLE(Engine, {Engine::SGLang, "sglang"}, {Engine::VLLM, "vllm"}, {Engine::TrtLlm, "trtllm"},
+                {Engine::Megatron, "megatron"})
 MOEC_ENUM_TABLE(Objective, {Objective::ThroughputPerGpu, "throughput_per_gpu"}, {Objective::Tpot, "tpot"},
                 {Objective::Ttft, "ttft"})
 MOEC_ENUM_TABLE(DispatchMode, {DispatchMode::Normal, "normal"}, {DispatchMode::LowLatency, "low_latency"})

@@ -7,9 +7,9 @@
 using namespace moec;
 
 const JsonValue *JsonValue::get(llvm::StringRef key) const {
-  for (const auto &[k, v] : members)
-    if (k == key)
-      return &v;
+  for (const JsonMember &m : members)
+    if (m.key == key)
+      return &m.value;
   return nullptr;
 }
 
@@ -238,7 +238,7 @@ private:
       if (!value(v, depth + 1))
         return false;
       v.keyWhere = keyWhere;
-      out.members.emplace_back(std::move(key), std::move(v));
+      out.members.push_back({std::move(key), std::move(v)});
       skip();
       if (p != end && *p == ',') {
         ++p;

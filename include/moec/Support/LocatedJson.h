@@ -16,6 +16,8 @@
 
 namespace moec {
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Kind { Null, Bool, Number, String, Array, Object };
   Kind kind = Kind::Null;
@@ -24,7 +26,7 @@ struct JsonValue {
   bool integral = false;   ///< a number written without fraction or exponent
   std::string string;
   std::vector<JsonValue> items;                          ///< Array
-  std::vector<std::pair<std::string, JsonValue>> members; ///< Object, in file order
+  std::vector<JsonMember> members; ///< Object, in file order
   const char *where = nullptr;    ///< the value's first byte
   const char *keyWhere = nullptr; ///< for an object member: its key's opening quote
 
@@ -32,6 +34,11 @@ struct JsonValue {
   const JsonValue *get(llvm::StringRef key) const;
   /// "a number", "a string", ... for messages.
   llvm::StringRef describe() const;
+};
+
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 /// Parse \p text. On failure returns false with \p errorAt pointing at the offending byte and \p error saying

@@ -144,6 +144,6 @@ double ModelSpec::flopsPerToken(double keys, bool decode) const {
     perLayer = 4.0 * double(a.heads) * keys * double(a.headDim);
   double attentionFlops = 0;
   for (int64_t l = 0; l < layers; ++l)
-    attentionFlops += perLayer * std::min(keys, double(a.kvTokens(l, int64_t(keys)))) / std::max(1.0, keys);
+    attentionFlops += perLayer * double(a.kvTokens(l, int64_t(keys))) / std::max(1.0, keys); // a window caps it
   return flops + attentionFlops;
 }

@@ -81,6 +81,24 @@ private:
     stack.pop_back();
   }
 
+  /// Where a file named \p path in \p fromFile is looked for: the path itself when absolute, else next to
+  /// \p fromFile, then in each -I directory.
+  std::vector<std::string> searchPath(llvm::StringRef path, llvm::StringRef fromFile) const {
+    if (llvm::sys::path::is_absolute(path))
+      return {path.str()};
+    std::vector<std::string> out;
+    llvm::SmallString<256> local =
+        fromFile == "<stdin>" ? llvm::StringRef(".") : llvm::sys::path::parent_path(fromFile);
+    llvm::sys::path::append(local, path);
+    out.push_back(std::string(local));
+    for (const std::string &dir : options.includeDirs) {
+      llvm::SmallString<256> p(dir);
+      llvm::sys::path::append(p, path);
+      out.push_back(std::string(p));
+    }
+    return out;
+  }
+
   /// The file of `model NAME from "file"`: next to the spec, then in each -I directory.
   void loadFrom(const Block &block, llvm::StringRef specPath) {
     llvm::StringRef path = block.getFromPath();
@@ -90,20 +108,7 @@ private:
       failed = true;
       return;
     }
-    std::vector<std::string> candidates;
-    if (llvm::sys::path::is_absolute(path)) {
-      candidates.push_back(path.str());
-    } else {
-      llvm::SmallString<256> local =
-          specPath == "<stdin>" ? llvm::StringRef(".") : llvm::sys::path::parent_path(specPath);
-      llvm::sys::path::append(local, path);
-      candidates.push_back(std::string(local));
-      for (const std::string &dir : options.includeDirs) {
-        llvm::SmallString<256> p(dir);
-        llvm::sys::path::append(p, path);
-        candidates.push_back(std::string(p));
-      }
-    }
+    std::vector<std::string> candidates = searchPath(path, specPath);
     for (const std::string &candidate : candidates) {
       if (!llvm::sys::fs::exists(candidate))
         continue;
@@ -145,21 +150,8 @@ private:
 
     // 1. Next to the importing file, 2. each -I directory, 3. the bundled library.
     std::vector<std::string> candidates;
-    if (!options.allowFileImports) {
-      // Only the bundled library.
-    } else if (llvm::sys::path::is_absolute(imp.path)) {
-      candidates.push_back(imp.path);
-    } else {
-      llvm::SmallString<256> local = importerPath == "<stdin>" ? llvm::StringRef(".")
-                                                         : llvm::sys::path::parent_path(importerPath);
-      llvm::sys::path::append(local, imp.path);
-      candidates.push_back(std::string(local));
-      for (const std::string &dir : options.includeDirs) {
-        llvm::SmallString<256> p(dir);
-        llvm::sys::path::append(p, imp.path);
-        candidates.push_back(std::string(p));
-      }
-    }
+    if (options.allowFileImports) // else only the bundled library
+      candidates = searchPath(imp.path, importerPath);
     for (const std::string &candidate : candidates) {
       if (!llvm::sys::fs::exists(candidate))
         continue;

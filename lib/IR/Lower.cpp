@@ -74,25 +74,31 @@ private:
     const RankLayout &layout = plan.layout;
     // The order frameworks create them in: tensor, expert, expert-data, pipeline, then attention data parallel.
     // Folded (etp set), the tensor groups are attention's and the expert tensor groups follow them.
-    auto add = [&](GroupKind kind, llvm::function_ref<std::vector<int64_t>(int64_t)> groupOf) {
-      int64_t index = 0;
-      for (int64_t r = 0; r < layout.world(); ++r) {
-        std::vector<int64_t> ranks = groupOf(r);
-        if (ranks.front() == r)
-          plan.groups.push_back({kind, index++, std::move(ranks)});
-      }
-    };
-    add(GroupKind::TP, [&](int64_t r) { return layout.attentionTpGroup(r); });
-    if (layout.folded())
-      add(GroupKind::ExpertTP, [&](int64_t r) { return layout.group(Axis::TP, r); });
-    for (auto [kind, axis] : {std::pair{GroupKind::EP, Axis::EP}, {GroupKind::DP, Axis::DP},
-                              {GroupKind::PP, Axis::PP}}) {
+    // Each group is built once, at its first rank (the one whose coordinates along it are 0).
+    auto add = [&](GroupKind kind, llvm::function_ref<bool(int64_t)> leads,
+                   llvm::function_ref<std::vector<int64_t>(int64_t)> groupOf) {
       int64_t index = 0;
       for (int64_t r = 0; r < layout.world(); ++r)
-        if (layout.coords(r)[axis] == 0)
-          plan.groups.push_back({kind, index++, layout.group(axis, r)});
+        if (leads(r))
+          plan.groups.push_back({kind, index++, groupOf(r)});
+    };
+    add(GroupKind::TP, [&](int64_t r) { return layout.attentionTpRank(r) == 0; },
+        [&](int64_t r) { return layout.attentionTpGroup(r); });
+    for (auto [kind, axis] : {std::pair{GroupKind::ExpertTP, Axis::TP}, {GroupKind::EP, Axis::EP},
+                              {GroupKind::DP, Axis::DP}, {GroupKind::PP, Axis::PP}}) {
+      if (kind == GroupKind::ExpertTP && !layout.folded())
+        continue; // unfolded, the expert TP groups are the TP groups
+      add(kind, [&, axis = axis](int64_t r) { return layout.coords(r)[axis] == 0; },
+          [&, axis = axis](int64_t r) { return layout.group(axis, r); });
     }
-    add(GroupKind::AttentionDP, [&](int64_t r) { return layout.attentionDpGroup(r); });
+    add(GroupKind::AttentionDP,
+        [&](int64_t r) {
+          if (layout.folded())
+            return layout.attentionDpRank(r) == 0;
+          Coords c = layout.coords(r);
+          return c[Axis::EP] == 0 && c[Axis::DP] == 0;
+        },
+        [&](int64_t r) { return layout.attentionDpGroup(r); });
   }
 
   void buildStages() {

@@ -86,6 +86,26 @@ OpClass ir::classify(OpKind kind) {
   }
 }
 
+Precision ir::weightPrecision(const ModelSpec &m, OpPart part) {
+  switch (part) {
+  case OpPart::Attention:
+    return m.parts.attention;
+  case OpPart::DenseFfn:
+    return m.parts.denseFfn;
+  case OpPart::RoutedExperts:
+  case OpPart::SharedExperts:
+    return m.parts.experts;
+  case OpPart::Embedding:
+  case OpPart::LmHead:
+    return m.parts.embedding;
+  case OpPart::Router:
+  case OpPart::MoeBlock:
+  case OpPart::Pipeline:
+    return m.precision;
+  }
+  return m.precision;
+}
+
 llvm::StringRef ir::spell(ParallelSplit split) {
   switch (split) {
   case ParallelSplit::None:
@@ -224,10 +244,6 @@ const LayerPlacement *Placement::forLayer(int64_t layer) const {
 }
 
 Plan::Plan(const DeploySpec &d) : deploy(&d), layout(*d.strategy) {}
-
-int64_t Plan::tokensPerRank() const { return sizes.tokensPerGroup; }
-
-int64_t Plan::dispatchTokensPerRank() const { return sizes.routedTokensPerRank; }
 
 const ProcessGroup &Plan::group(GroupKind kind, int64_t index) const {
   for (const ProcessGroup &g : groups)

@@ -373,11 +373,13 @@ std::string moec::strategyBlock(const StrategySpec &s) {
   if (s.redundantExperts)
     out += fmt::format("  redundant_experts = {};\n", s.redundantExperts);
   auto written = [&](llvm::StringRef key) { return s.keys.count(key) != 0; };
-  auto quote = [](const std::string &v) {
-    std::string q = "\"";
-    for (char ch : v)
-      q += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
-    return q + "\"";
+  auto quote = [](const std::string &v) { // as the AST printer writes a string literal
+    std::string q;
+    llvm::raw_string_ostream os(q);
+    os << '"';
+    os.write_escaped(v);
+    os << '"';
+    return q;
   };
   if (written("order"))
     out += "  order = \"" + s.orderString() + "\";\n";

@@ -33,13 +33,6 @@ std::string seconds(double s) { return formatQuantity(s, Dim::Time); }
 std::string pct(double f) { return fmt::format("{:.1f}%", 100.0 * f); }
 std::string billions(double n) { return formatNumber(n / 1e9, 4) + "B"; }
 
-/// The largest micro_batch whose KV cache and activations fit beside everything else on the fullest GPU.
-int64_t maxBatch(const Plan &plan) {
-  const MemoryResult &r = *plan.memory;
-  double perBatch = r.batchScaled() / double(plan.workload().microBatch);
-  double room = r.capacity - (r.total() - r.batchScaled());
-  return perBatch > 0 && room > 0 ? int64_t(std::floor(room / perBatch)) : 0;
-}
 
 /// Keys one query attends to on average: the context in decode, half the sequence (causal) in prefill.
 double attentionKeys(const Plan &plan) {
@@ -212,7 +205,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
                                                           ? " (in the bound: " + bound->dominant + ")"
                                                           : std::string())});
     if (plan.memory && w.phase == Phase::Decode) {
-      int64_t most = maxBatch(plan);
+      int64_t most = plan.memory->largestBatch(plan.workload().microBatch);
       rows.push_back({"KV capacity", fmt::format("micro_batch up to {} per attention group ({} sequences per GPU)",
                                                  most, formatNumber(double(most) / double(s.tp), 4))});
     }
@@ -390,7 +383,7 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
       });
       if (decode && plan.memory)
         j.attributeObject("capacity", [&] {
-          int64_t most = maxBatch(plan);
+          int64_t most = plan.memory->largestBatch(plan.workload().microBatch);
           j.attribute("maxBatch", most);
           j.attribute("maxBatchPerGpu", double(most) / double(plan.strategy().tp));
         });

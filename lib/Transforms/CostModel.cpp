@@ -138,7 +138,7 @@ private:
   /// The peak and achieved fractions of \p op's kernel class.
   double computeTime(const Op &op) const {
     KernelClass k = kernelClass(op);
-    double peak = op.kind == OpKind::Linear ? gpu.peakFor(weightPrecision(op.part)) : gpu.compute;
+    double peak = op.kind == OpKind::Linear ? gpu.peakFor(weightPrecision(m, op.part)) : gpu.compute;
     double computeFraction = k == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
     double memoryFraction = k == KernelClass::Gemm        ? ph.gemmMemory
                             : k == KernelClass::Attention ? ph.attentionMemory
@@ -153,23 +153,6 @@ private:
     if (w.attentionKernel == AttentionKernel::Fused && (op.role == OpRole::Softmax || op.role == OpRole::Context))
       return 0;
     return 1;
-  }
-
-  Precision weightPrecision(OpPart part) const {
-    switch (part) {
-    case OpPart::Attention:
-      return m.parts.attention;
-    case OpPart::DenseFfn:
-      return m.parts.denseFfn;
-    case OpPart::RoutedExperts:
-    case OpPart::SharedExperts:
-      return m.parts.experts;
-    case OpPart::Embedding:
-    case OpPart::LmHead:
-      return m.parts.embedding;
-    default:
-      return m.precision;
-    }
   }
 
   double flopsScale(const Op &op) const {
@@ -227,7 +210,7 @@ private:
         // One grouped GEMM over the GPU's slots: its tokens, every slot's weights, one launch.
         double scale = busyTokens / shapeTokens;
         double activationBytes = op.bytes - op.weightBytes;
-        double peak = gpu.peakFor(weightPrecision(op.part));
+        double peak = gpu.peakFor(weightPrecision(m, op.part));
         double fraction = kernelClass(op) == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
         double memory = kernelClass(op) == KernelClass::Gemm ? ph.gemmMemory : ph.elementwiseMemory;
         op.seconds = std::max(op.flops * scale / (peak * fraction),

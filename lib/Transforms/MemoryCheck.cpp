@@ -169,7 +169,7 @@ public:
       const AttentionSpec &a = m.attention;
       double kvPerToken = a.kind == AttentionKind::MLA
                               ? double(a.kvLoraRank + a.ropeHeadDim)
-                              : 2.0 * double(std::max<int64_t>(1, a.kvHeads / s.tp)) * double(a.headDim);
+                              : 2.0 * double(plan.sizes.kvHeadsPerRank) * double(a.headDim);
       // Decode keeps the context's KV; a prefill writes its sequences' KV and keeps it (to decode it, or to hand
       // it to decode GPUs), so it holds seq tokens of every layer (FINDINGS.md B7).
       double kvContext = 0;
@@ -192,7 +192,7 @@ public:
       }
       double hiddenBytes = double(m.hidden) * bytesPerElement(m.precision);
       if (moeLayers > 0) {
-        double moved = std::max(double(plan.dispatchTokensPerRank()) * double(m.moe.topK), busyTokens) * hiddenBytes;
+        double moved = std::max(double(plan.sizes.routedTokensPerRank) * double(m.moe.topK), busyTokens) * hiddenBytes;
         r.commBuffers = 2.0 * std::min(moved, kStagingBytes); // dispatch and combine
         r.buffersScale = plan.sizes.dispatchMode == DispatchMode::LowLatency && s.ep > 1;
         if (r.buffersScale)
@@ -250,7 +250,7 @@ private:
     double perBatch = r.batchScaled();
     double fixed = total - perBatch;
     if (perBatch > 0.3 * total && fixed < r.capacity) {
-      int64_t batch = int64_t(std::floor((r.capacity - fixed) / (perBatch / double(w.microBatch))));
+      int64_t batch = r.largestBatch(w.microBatch);
       if (batch >= 1 && batch < w.microBatch)
         diags.note(w.locOf("micro_batch"), "micro_batch = " + std::to_string(batch) + " would fit (" +
                                                gb(perBatch / double(w.microBatch)) +

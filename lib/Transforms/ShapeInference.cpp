@@ -114,7 +114,7 @@ public:
     const Tensor &x = *ins.front();
     double elemBytes = bytesPerElement(dtype);
     // Weights in their part's precision (a 4-bit expert holds 4.25 bits per MXFP4 weight); norms in the model's.
-    double weightBytes = bytesPerElement(weightPrecision(op.part));
+    double weightBytes = bytesPerElement(weightPrecision(m, op.part));
     double kvBytes = bytesPerElement(m.parts.kvCache);
     auto elementwise = [&](double flopsPerElement) {
       out.shape = x.shape;
@@ -296,27 +296,6 @@ public:
     default:
       return false;
     }
-  }
-
-  /// The precision of the weights of \p part's projections.
-  Precision weightPrecision(OpPart part) const {
-    switch (part) {
-    case OpPart::Attention:
-      return m.parts.attention;
-    case OpPart::DenseFfn:
-      return m.parts.denseFfn;
-    case OpPart::RoutedExperts:
-    case OpPart::SharedExperts:
-      return m.parts.experts;
-    case OpPart::Embedding:
-    case OpPart::LmHead:
-      return m.parts.embedding;
-    case OpPart::Router: // the router's gate stays in the model's precision, as engines keep it
-    case OpPart::MoeBlock:
-    case OpPart::Pipeline:
-      return m.precision;
-    }
-    return m.precision;
   }
 
   /// The FFN width of \p part, per TP rank.

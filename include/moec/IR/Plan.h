@@ -24,6 +24,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -182,6 +183,10 @@ enum class OpPart {
   Pipeline,      ///< send/recv between stages
 };
 
+/// The precision of the weights of \p part's projections: the model's part precisions; the router's gate and the
+/// norms stay in the model's precision, as engines keep them.
+Precision weightPrecision(const ModelSpec &model, OpPart part);
+
 /// How a projection's weight is split over its TP group (Megatron-Core's column- and row-parallel linears).
 enum class ParallelSplit { None, Replicated, Column, Row };
 llvm::StringRef spell(ParallelSplit split);
@@ -316,7 +321,9 @@ struct LayerTraffic {
 /// them here rather than derive them again (docs/cost-model.md, *One physics*).
 struct PlanSizes {
   int64_t tokensPerGroup = 0;      ///< micro_batch * seq (prefill) or micro_batch (decode): one attention group's
-  int64_t routedTokensPerRank = 0; ///< what one rank routes: tokensPerGroup, or folded its etp / tp share
+  /// What one rank routes and dispatches: tokensPerGroup, or folded (tp > etp) its share of its attention group's
+  /// tokens, ceil(tokensPerGroup * etp / tp) (the group holds them replicated after its all-reduce).
+  int64_t routedTokensPerRank = 0;
   int64_t headsPerRank = 0;        ///< query heads per attention TP rank
   int64_t kvHeadsPerRank = 0;      ///< KV heads per attention TP rank (at least one: replicated past kv_heads)
   double assignmentsPerGroup = 0;  ///< token-expert pairs an EP group routes: ep * routedTokensPerRank * top_k
@@ -369,6 +376,13 @@ struct MemoryResult {
 
   /// What grows with the micro-batch: the KV cache, the activations, and the low-latency buffer.
   double batchScaled() const { return kvCache + activations + (buffersScale ? commBuffers : 0); }
+  /// The largest micro-batch whose batch-scaled part fits beside everything else, for a plan of \p microBatch
+  /// (0 when not even one does).
+  int64_t largestBatch(int64_t microBatch) const {
+    double perSequence = batchScaled() / double(microBatch);
+    double room = capacity - (total() - batchScaled());
+    return perSequence > 0 && room > 0 ? int64_t(std::floor(room / perSequence)) : 0;
+  }
 };
 
 struct Plan {
@@ -404,11 +418,6 @@ struct Plan {
   const WorkloadSpec &workload() const { return *deploy->workload; }
 
   int64_t ep() const { return strategy().ep; }
-  /// Tokens one attention group processes: micro_batch * seq in prefill, micro_batch in decode.
-  int64_t tokensPerRank() const;
-  /// Tokens one rank routes and dispatches: tokensPerRank(), or, folded (tp > etp), its share of its attention
-  /// group's tokens, ceil(tokensPerRank() * etp / tp) (the group holds them replicated after its all-reduce).
-  int64_t dispatchTokensPerRank() const;
   /// The ranks of EP group \p index.
   const ProcessGroup &group(GroupKind kind, int64_t index) const;
   std::vector<const ProcessGroup *> groupsOf(GroupKind kind) const;

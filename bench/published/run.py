@@ -3,6 +3,7 @@
 that a spec can state, with the error per row and the median and worst error. Run by hand, not in CI; its table is
 recorded in docs/performance.md. MOEC defaults to build/bin/moec beside this checkout."""
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -57,13 +58,21 @@ for ep, dispatch, combine in [(8, 77, 114), (16, 118, 195), (32, 155, 273), (64,
     row("DeepEP low-latency", "EP%d dispatch" % ep, dispatch, layer["dispatch"] * 1e6, "us")
     row("DeepEP low-latency", "EP%d combine" % ep, combine, layer["combine"] * 1e6, "us")
 
-# Kernels: DeepEP normal, the bottleneck link's bandwidth (NVLink bytes inside a node, network bytes across).
+# Kernels: DeepEP normal, the bottleneck link's bandwidth as tests/legacy/test_internode.py counts it: inside a node
+# the bytes a GPU receives (recv_x, a token once per GPU it has an expert on); across nodes the RDMA bytes,
+# num_rdma_token_sent x hidden, a token once per node it reaches, its own included. FP8 dispatch carries its scales.
+HIDDEN, TOKENS = 7168, 4096
+FP8_TOKEN, BF16_TOKEN = HIDDEN + HIDDEN // 128 * 4, 2 * HIDDEN
 for ep, dispatch, combine in [(8, 153, 158), (16, 43, 43), (32, 58, 57), (64, 51, 50)]:
-    j = report("deepep-normal.moe", "EP%d" % ep)
-    layer, comm = j["time"]["moeLayers"][0], j["communication"]
-    link = "nvlinkBytes" if ep == 8 else "networkBytes"
-    for name, published in (("dispatch", dispatch), ("combine", combine)):
-        row("DeepEP normal", "EP%d %s bandwidth" % (ep, name), published, comm[name][link] / layer[name] / 1e9, "GB/s")
+    layer = report("../../test/Target/calibration-deepep-normal.moe", "EP%d" % ep)["time"]["moeLayers"][0]
+    nodes = ep // 8
+    if nodes == 1:
+        counted = 8 * TOKENS * (1 - math.comb(256 - 256 // 8, 8) / math.comb(256, 8))
+    else:
+        counted = TOKENS * nodes * (1 - math.comb(256 - 256 // nodes, 8) / math.comb(256, 8))
+    for name, published, token_bytes in (("dispatch", dispatch, FP8_TOKEN), ("combine", combine, BF16_TOKEN)):
+        row("DeepEP normal", "EP%d %s bandwidth" % (ep, name), published, counted * token_bytes / layer[name] / 1e9,
+            "GB/s")
 
 # The ISCA 2025 decode bound (the roofline bound, not the forecast).
 isca = report("../../test/Target/calibration-isca-decode.moe", "Bound")["time"]["bound"]

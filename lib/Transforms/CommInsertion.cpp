@@ -266,24 +266,30 @@ private:
         t.expectedNodes *= scale;
         t.expectedRemoteNodes *= scale;
       }
+      // Normal kernels deliver a token once to each GPU holding any of its experts (DeepEP's recv_x): GPU p
+      // receives from each of the ep ranks the share 1 - (1 - share[p])^top_k of their tokens.
+      double dedupRecv = 0;
+      for (int64_t p = 0; p < ep; ++p)
+        dedupRecv = std::max(dedupRecv, double(ep) * (1 - std::pow(1 - std::min(1.0, t.share[p]), double(topK))));
       // Bytes per direction, in its precision. Low-latency kernels send every token-expert pair to its GPU;
-      // normal kernels send a token once to each remote node its experts are on, and that node forwards it to
-      // the GPUs over NVLink (so NVLink carries every pair but the rank's own).
+      // normal kernels send a token once to each remote node its experts are on, and that node forwards it over
+      // NVLink once to each of its GPUs the token has an expert on: NVLink carries what the busiest GPU receives,
+      // deduplicated per GPU (its own tokens included, as DeepEP's buffers pass them too).
       for (auto [link, elementBytes] : {std::pair{&t.dispatch, z.dispatchBytesPerElement},
                                         std::pair{&t.combine, z.combineBytesPerElement}}) {
         double perAssignment = double(m.hidden) * elementBytes;
-        link->recv = assignments * perAssignment * recvShare;
+        link->recv = normal ? tokens * dedupRecv * double(m.hidden) * elementBytes
+                            : assignments * perAssignment * recvShare;
         if (normal) {
           link->network = tokens * t.expectedRemoteNodes * double(m.hidden) * elementBytes;
-          link->nvlink = assignments * perAssignment * (nvlinkShare + remoteShare);
+          link->nvlink = tokens * dedupRecv * double(m.hidden) * elementBytes;
           if (remoteShare <= 0)
             link->network = 0; // one node: exactly nothing over the network
         } else {
           link->network = assignments * perAssignment * remoteShare;
           link->nvlink = assignments * perAssignment * nvlinkShare;
         }
-        link->send = (normal ? link->network + assignments * perAssignment * nvlinkShare
-                             : assignments * perAssignment * sendShare);
+        link->send = normal ? link->network + link->nvlink : assignments * perAssignment * sendShare;
         if (ep <= 1)
           *link = LinkBytes(); // experts on the rank itself: the grouped GEMM permutes locally
       }

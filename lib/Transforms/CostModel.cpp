@@ -144,7 +144,9 @@ private:
                             : k == KernelClass::Attention ? ph.attentionMemory
                                                           : ph.elementwiseMemory;
     double flops = op.flops * flopsScale(op);
-    double t = std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
+    double t = k == KernelClass::Gemm && op.kind == OpKind::Linear
+                   ? gemmTime(flops, op.bytes, weightPrecision(m, op.part), gpu, ph)
+                   : std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
     return t + launchesOf(op) * launch;
   }
 
@@ -210,13 +212,15 @@ private:
         // One grouped GEMM over the GPU's slots: its tokens, every slot's weights, one launch.
         double scale = busyTokens / shapeTokens;
         double activationBytes = op.bytes - op.weightBytes;
-        double peak = gpu.peakFor(weightPrecision(m, op.part));
-        double fraction = kernelClass(op) == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
-        double memory = kernelClass(op) == KernelClass::Gemm ? ph.gemmMemory : ph.elementwiseMemory;
-        op.seconds = std::max(op.flops * scale / (peak * fraction),
-                              (op.weightBytes * double(slots) + activationBytes * scale) /
-                                  (gpu.memBandwidth * memory)) +
-                     launch;
+        double flops = op.flops * scale;
+        double bytes = op.weightBytes * double(slots) + activationBytes * scale;
+        if (kernelClass(op) == KernelClass::Gemm) {
+          op.seconds = gemmTime(flops, bytes, weightPrecision(m, op.part), gpu, ph) + launch;
+        } else {
+          double peak = gpu.peakFor(weightPrecision(m, op.part));
+          op.seconds = std::max(flops / (peak * ph.attentionCompute), bytes / (gpu.memBandwidth * ph.elementwiseMemory)) +
+                       launch;
+        }
         flopsAverage += op.flops * meanTokens / shapeTokens;
       } else {
         op.seconds = computeTime(op);

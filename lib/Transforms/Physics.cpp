@@ -26,10 +26,10 @@ namespace {
 // Blackwell and CDNA3 reuse Hopper's fractions until their kernels are published the same way; Ampere has no FP8
 // and its NCCL busbw is 230-250 of 300 GB/s.
 const Calibration kCalibrations[] = {
-    {GpuArch::Hopper, 0.60, 0.66, 0.63, 0.90, 0.66, 1.00, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
-    {GpuArch::Blackwell, 0.60, 0.66, 0.63, 0.90, 0.66, 1.00, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
-    {GpuArch::Cdna3, 0.60, 0.66, 0.63, 0.90, 0.66, 1.00, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
-    {GpuArch::Ampere, 0.60, 0.66, 0.63, 0.90, 0.66, 1.00, 0.78, 0.85, 0.72, 20e-6, 0.80, 0.15},
+    {GpuArch::Hopper, 0.60, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
+    {GpuArch::Blackwell, 0.60, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
+    {GpuArch::Cdna3, 0.60, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
+    {GpuArch::Ampere, 0.60, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 0.80, 0.15},
 };
 
 } // namespace
@@ -52,10 +52,24 @@ Physics Physics::bound(const Plan &plan) {
   return p;
 }
 
-Physics Physics::forecastOf(const Plan &plan) {
+Physics Physics::ofKernels(const Calibration &c) {
   Physics p;
   p.forecast = true;
+  p.gemmCompute = c.gemmCompute;
+  p.attentionCompute = c.attentionCompute;
+  p.gemmMemory = c.gemmMemory;
+  p.attentionMemory = c.attentionMemory;
+  p.elementwiseMemory = c.elementwiseMemory;
+  p.network = c.normalNetwork;
+  p.nvlink = c.normalNvlink;
+  p.allReduceBus = c.allReduceBus;
+  p.commSms = c.commSms;
+  return p;
+}
+
+Physics Physics::forecastOf(const Plan &plan) {
   const Calibration &c = calibrationFor(plan.cluster().gpu->arch);
+  Physics p = ofKernels(c);
   const WorkloadSpec &w = plan.workload();
   const StrategySpec &s = plan.strategy();
   p.gemmCompute = w.mfu.value_or(c.gemmCompute);
@@ -63,17 +77,21 @@ Physics Physics::forecastOf(const Plan &plan) {
   p.gemmMemory = w.bandwidthEfficiency.value_or(c.gemmMemory);
   p.attentionMemory = w.bandwidthEfficiency.value_or(c.attentionMemory);
   p.elementwiseMemory = w.bandwidthEfficiency.value_or(c.elementwiseMemory);
-  bool lowLatency = plan.sizes.dispatchMode == DispatchMode::LowLatency;
-  p.network = lowLatency ? c.lowLatencyNetwork : c.normalNetwork;
-  p.nvlink = lowLatency ? c.lowLatencyNvlink : c.normalNvlink;
-  p.commFixed = lowLatency ? c.lowLatencyFixed : 0;
-  p.allReduceBus = c.allReduceBus;
-  // DeepEP's low-latency kernels move data without holding SMs (hook-based overlap); the normal ones hold some.
-  p.commSms = lowLatency ? 0 : c.commSms;
+  if (plan.sizes.dispatchMode == DispatchMode::LowLatency) {
+    p.network = c.lowLatencyNetwork;
+    p.nvlink = c.lowLatencyNvlink;
+    p.commFixed = c.lowLatencyFixed;
+    // DeepEP's low-latency kernels move data without holding SMs (hook-based overlap); the normal ones hold some.
+    p.commSms = 0;
+  }
   p.imbalance = s.expertImbalance.value_or(s.ep <= 1 ? 0
                                            : s.redundantExperts > 0 ? kImbalanceWithEplb
                                                                     : kImbalanceWithoutEplb);
   return p;
+}
+
+double moec::gemmTime(double flops, double bytes, Precision precision, const GpuSpec &gpu, const Physics &ph) {
+  return std::max(flops / (gpu.peakFor(precision) * ph.gemmCompute), bytes / (gpu.memBandwidth * ph.gemmMemory));
 }
 
 double moec::commTime(const LinkBytes &bytes, const ClusterSpec &c, const Physics &ph) {

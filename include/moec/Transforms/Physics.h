@@ -61,8 +61,14 @@ struct Physics {
   /// The forecast: the calibration of the plan's GPU; the workload's mfu and bandwidth_efficiency, when given,
   /// replace the compute and memory fractions.
   static Physics forecastOf(const ir::Plan &plan);
+  /// The kernel fractions of \p calibration alone (no plan: normal-mode links, no imbalance), for bench-gemm.
+  static Physics ofKernels(const Calibration &calibration);
 };
 
+/// Time of one GEMM kernel of \p flops and \p bytes (weights, activations and output) on \p gpu whose weights are in
+/// \p precision: max(flops / (the precision's peak x gemmCompute), bytes / (HBM x gemmMemory)). bench-gemm
+/// reproduces DeepGEMM's published table with it.
+double gemmTime(double flops, double bytes, Precision precision, const GpuSpec &gpu, const Physics &physics);
 /// Time of one dispatch or combine for the busiest rank: max(network bytes / (NIC x its fraction), NVLink bytes /
 /// (NVLink x its fraction)) plus the latency of the slower link it uses and the kernel's fixed time.
 double commTime(const ir::LinkBytes &bytes, const ClusterSpec &cluster, const Physics &physics);

@@ -216,7 +216,7 @@ Outcome moec::emitOutputs(const Spec &spec, const ir::Plan *plan, const EmitOpti
     printSearch(*options.search, *options.searched, options.format == ReportFormat::Json, os);
     break;
   case EmitKind::Strategy:
-    os << strategyBlock(*options.search->winner()->strategy);
+    os << winnerBlock(*options.search, *options.searched);
     break;
   case EmitKind::Dot:
   case EmitKind::Svg:

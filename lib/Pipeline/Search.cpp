@@ -23,6 +23,8 @@
 #include "fmt/format.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <tuple>
 
 using namespace moec;
@@ -53,12 +55,19 @@ std::string firstError(const DiagEngine &quiet) {
   return "rejected";
 }
 
-std::string degrees(const StrategySpec &s) {
+std::string degrees(const SearchCandidate &c, const SearchResult &r) {
+  const StrategySpec &s = *c.strategy;
   std::string out = fmt::format("pp {} x dp {} x ep {} x tp {}", s.pp, s.dp, s.ep, s.tp);
   if (s.folded())
     out += fmt::format(" (etp {})", s.etp());
   if (s.redundantExperts)
     out += fmt::format(", {} redundant", s.redundantExperts);
+  if (r.varies.placement)
+    out += ", " + spell(s.placement).str();
+  if (r.varies.microBatch)
+    out += fmt::format(", micro_batch {}", c.deploy->workload->microBatch);
+  if (r.varies.nodes)
+    out += fmt::format(", {} node{}", c.deploy->cluster->nodes, c.deploy->cluster->nodes == 1 ? "" : "s");
   return out;
 }
 
@@ -96,18 +105,34 @@ std::string engineRule(const SearchSpace &space, const StrategySpec &s) {
 
 } // namespace
 
-Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngine &diags, SearchResult &result) {
+Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngine &diags, SearchResult &result,
+                          unsigned threads) {
   const StrategySpec &base = *deploy.strategy;
   const SearchSpace &space = *base.search;
   const WorkloadSpec &w = *deploy.workload;
-  int64_t world = deploy.cluster->world();
-  auto values = [&](llvm::StringRef key, int64_t set, const std::vector<int64_t> &listed) {
-    if (base.keys.count(key))
-      return std::vector<int64_t>{set};
-    return listed.empty() ? divisors(world) : listed;
-  };
-  std::vector<int64_t> pps = values("pp", base.pp, space.pp), dps = values("dp", base.dp, space.dp),
-                       eps = values("ep", base.ep, space.ep), tps = values("tp", base.tp, space.tp);
+  const ClusterSpec &cluster = *deploy.cluster;
+  for (int64_t n : space.nodes)
+    if (n > cluster.nodes) {
+      diags.error(space.locOf("nodes"), fmt::format("the search lists {} nodes, but cluster '{}' has {}", n,
+                                                    cluster.name, cluster.nodes));
+      diags.note(deploy.locOf("cluster"), "in deploy '" + deploy.name + "'");
+      return Outcome::input();
+    }
+  std::vector<int64_t> nodeCounts = space.nodes.empty() ? std::vector<int64_t>{cluster.nodes} : space.nodes;
+  std::vector<int64_t> microBatches =
+      space.microBatch.empty() ? std::vector<int64_t>{w.microBatch} : space.microBatch;
+  // Placement: the strategy's; else the list; else every policy the strategy's inputs allow.
+  std::vector<PlacementPolicy> placements;
+  if (base.keys.count("placement"))
+    placements = {base.placement};
+  else if (!space.placement.empty())
+    placements = space.placement;
+  else
+    for (PlacementPolicy p : {PlacementPolicy::Contiguous, PlacementPolicy::RoundRobin,
+                              PlacementPolicy::TopologyAware, PlacementPolicy::Explicit, PlacementPolicy::Balanced})
+      if ((p != PlacementPolicy::Explicit || !base.placementFile.empty()) &&
+          (p != PlacementPolicy::Balanced || !base.expertLoad.empty()))
+        placements.push_back(p);
   // Inference engines' EP modes keep every expert whole (etp = 1); unfolded layouts split experts tp ways.
   bool wholeExperts = space.engine && *space.engine != Engine::Megatron;
   std::vector<int64_t> etps = !space.etp.empty() ? space.etp : wholeExperts ? std::vector<int64_t>{1}
@@ -115,44 +140,88 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
   std::vector<int64_t> redundant =
       space.redundantExperts.empty() ? std::vector<int64_t>{base.redundantExperts} : space.redundantExperts;
 
-  std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>> combos;
-  for (int64_t pp : pps)
-    for (int64_t dp : dps)
-      for (int64_t ep : eps)
-        for (int64_t tp : tps)
-          for (int64_t etp : etps) {
-            int64_t expertTp = etp ? etp : tp;
-            if (pp * dp * ep * expertTp != world)
-              continue;
-            for (int64_t r : redundant)
-              combos.emplace_back(pp, dp, ep, tp, etp, r);
-          }
+  struct Combo {
+    int64_t nodes, microBatch;
+    PlacementPolicy placement;
+    int64_t pp, dp, ep, tp, etp, redundant;
+  };
+  std::vector<Combo> combos;
+  size_t total = 0;
+  for (int64_t nodes : nodeCounts) {
+    int64_t world = nodes * cluster.gpusPerNode;
+    auto values = [&](llvm::StringRef key, int64_t set, const std::vector<int64_t> &listed) {
+      if (base.keys.count(key))
+        return std::vector<int64_t>{set};
+      return listed.empty() ? divisors(world) : listed;
+    };
+    std::vector<int64_t> pps = values("pp", base.pp, space.pp), dps = values("dp", base.dp, space.dp),
+                         eps = values("ep", base.ep, space.ep), tps = values("tp", base.tp, space.tp);
+    for (int64_t mb : microBatches)
+      for (PlacementPolicy placement : placements)
+        for (int64_t pp : pps)
+          for (int64_t dp : dps)
+            for (int64_t ep : eps)
+              for (int64_t tp : tps)
+                for (int64_t etp : etps) {
+                  int64_t expertTp = etp ? etp : tp;
+                  if (pp * dp * ep * expertTp != world)
+                    continue;
+                  for (int64_t r : redundant)
+                    if (++total <= kMaxSearchCandidates) // count them all, keep no more than the limit
+                      combos.push_back({nodes, mb, placement, pp, dp, ep, tp, etp, r});
+                }
+  }
   if (combos.empty()) {
     diags.error(space.loc, "the search of strategy '" + base.name + "' has no candidate whose pp * dp * ep * " +
-                               (space.etp.empty() ? "tp" : "etp") + " is the " + std::to_string(world) +
-                               " GPUs of cluster '" + deploy.cluster->name + "'");
+                               (space.etp.empty() ? "tp" : "etp") + " is the " +
+                               (space.nodes.empty() ? std::to_string(cluster.world()) + " GPUs"
+                                                    : "GPUs of the listed nodes") +
+                               " of cluster '" + cluster.name + "'");
     diags.note(deploy.locOf("strategy"), "in deploy '" + deploy.name + "'");
     return Outcome::input();
   }
-  if (combos.size() > kMaxSearchCandidates) {
+  if (total > kMaxSearchCandidates) {
     diags.error(space.loc, fmt::format("the search of strategy '{}' has {} candidates, more than the limit of {}: "
                                        "list fewer values (a degree neither set nor listed takes every divisor "
                                        "of the {} GPUs)",
-                                       base.name, combos.size(), kMaxSearchCandidates, world));
+                                       base.name, total, kMaxSearchCandidates, cluster.world()));
     return Outcome::input();
   }
 
+  result.varies.placement = placements.size() > 1;
+  result.varies.microBatch = microBatches.size() > 1;
+  result.varies.nodes = nodeCounts.size() > 1;
   bool decode = w.phase == Phase::Decode;
   std::optional<double> slo = decode ? w.sloTpot : w.sloTtft;
-  for (const auto &[pp, dp, ep, tp, etp, r] : combos) {
-    SearchCandidate c;
+  // Build every candidate's specs first, then compile them on `threads` workers; each writes only its own slot,
+  // so the result does not depend on the thread count.
+  result.candidates.resize(combos.size());
+  for (size_t i = 0; i < combos.size(); ++i) {
+    const Combo &k = combos[i];
+    SearchCandidate &c = result.candidates[i];
     c.strategy = std::make_unique<StrategySpec>(base);
     StrategySpec &s = *c.strategy;
     s.search.reset();
-    s.pp = pp, s.dp = dp, s.ep = ep, s.tp = tp, s.etpKey = etp, s.redundantExperts = r;
+    s.pp = k.pp, s.dp = k.dp, s.ep = k.ep, s.tp = k.tp, s.etpKey = k.etp, s.redundantExperts = k.redundant;
+    s.placement = k.placement;
     c.deploy = std::make_unique<DeploySpec>(deploy);
     c.deploy->strategy = c.strategy.get();
     c.deploy->derived = DerivedValues();
+    if (k.microBatch != w.microBatch) {
+      c.workload = std::make_unique<WorkloadSpec>(w);
+      c.workload->microBatch = k.microBatch;
+      c.deploy->workload = c.workload.get();
+    }
+    if (k.nodes != cluster.nodes) {
+      c.cluster = std::make_unique<ClusterSpec>(cluster);
+      c.cluster->nodes = k.nodes;
+      if (!c.cluster->hosts.empty())
+        c.cluster->hosts.resize(size_t(k.nodes));
+      c.deploy->cluster = c.cluster.get();
+    }
+  }
+  auto evaluate = [&](SearchCandidate &c) {
+    StrategySpec &s = *c.strategy;
     std::string sink;
     llvm::raw_string_ostream os(sink);
     DiagEngine quiet(diags.getSourceMgr(), os);
@@ -160,45 +229,61 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
     if (std::string why = engineRule(space, s); !why.empty()) {
       c.rejected = "engine";
       c.detail = why;
-    } else if (!checkDeployParts(spec, *c.deploy, quiet)) {
+      return;
+    }
+    if (!checkDeployParts(spec, *c.deploy, quiet)) {
       c.detail = firstError(quiet);
       c.rejected = reasonOf(c.detail);
-    } else {
-      Compilation compiled = compileDeploy(*c.deploy, PipelineOptions(), quiet);
-      const ir::Plan *plan = compiled.plan.get();
-      if (plan && plan->memory) {
-        c.memory = plan->memory->total();
-        c.capacity = plan->memory->capacity;
-      }
-      if (!compiled.outcome || !plan || !plan->cost) {
-        c.detail = compiled.outcome.status == Status::UsageError ? compiled.outcome.message : firstError(quiet);
-        c.rejected = reasonOf(c.detail);
-      } else {
-        const ir::CostResult &f = *plan->cost;
-        c.tokensPerSecondPerGpu = f.tokensPerSecondPerGpu;
-        c.latency = f.latency;
-        c.dominant = f.dominant;
-        auto add = [&](const ir::LayerTime &t, double n) {
-          c.compute += t.compute * n;
-          c.communication += t.communication * n;
-          c.exposed += t.exposed * n;
-        };
-        add(f.dense, double(deploy.model->denseLayerCount()));
-        for (const ir::LayerTime &t : f.moe)
-          add(t, 1);
-        if (slo && c.latency > *slo) {
-          c.rejected = "slo";
-          c.detail = fmt::format("{} {} is over the SLO of {}", decode ? "TPOT" : "TTFT",
-                                 formatQuantity(c.latency, Dim::Time), formatQuantity(*slo, Dim::Time));
-        }
-      }
+      return;
     }
-    result.candidates.push_back(std::move(c));
-  }
+    Compilation compiled = compileDeploy(*c.deploy, PipelineOptions(), quiet);
+    const ir::Plan *plan = compiled.plan.get();
+    if (plan && plan->memory) {
+      c.memory = plan->memory->total();
+      c.capacity = plan->memory->capacity;
+    }
+    if (!compiled.outcome || !plan || !plan->cost) {
+      c.detail = compiled.outcome.status == Status::UsageError ? compiled.outcome.message : firstError(quiet);
+      c.rejected = reasonOf(c.detail);
+      return;
+    }
+    const ir::CostResult &f = *plan->cost;
+    c.tokensPerSecondPerGpu = f.tokensPerSecondPerGpu;
+    c.latency = f.latency;
+    c.dominant = f.dominant;
+    auto add = [&](const ir::LayerTime &t, double n) {
+      c.compute += t.compute * n;
+      c.communication += t.communication * n;
+      c.exposed += t.exposed * n;
+    };
+    add(f.dense, double(deploy.model->denseLayerCount()));
+    for (const ir::LayerTime &t : f.moe)
+      add(t, 1);
+    if (slo && c.latency > *slo) {
+      c.rejected = "slo";
+      c.detail = fmt::format("{} {} is over the SLO of {}", decode ? "TPOT" : "TTFT",
+                             formatQuantity(c.latency, Dim::Time), formatQuantity(*slo, Dim::Time));
+    }
+  };
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = unsigned(std::min<size_t>(threads, result.candidates.size()));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < result.candidates.size(); i = next++)
+      evaluate(result.candidates[i]);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &t : pool)
+    t.join();
 
   auto key = [](const SearchCandidate &c) {
     const StrategySpec &s = *c.strategy;
-    return std::make_tuple(s.pp, s.dp, s.ep, s.tp, s.etpKey, s.redundantExperts);
+    return std::make_tuple(c.deploy->cluster->nodes, c.deploy->workload->microBatch, int(s.placement), s.pp, s.dp,
+                           s.ep, s.tp, s.etpKey, s.redundantExperts);
   };
   auto better = [&](const SearchCandidate &a, const SearchCandidate &b) {
     if (a.rejected.empty() != b.rejected.empty())
@@ -242,13 +327,13 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
     if (closest)
       diags.note(w.locOf(decode ? "slo_tpot" : "slo_ttft"),
                  fmt::format("the closest, {}, reaches {}: {} the SLO (its dominant term: {})",
-                             degrees(*closest->strategy), formatQuantity(closest->latency, Dim::Time),
+                             degrees(*closest, result), formatQuantity(closest->latency, Dim::Time),
                              closest->latency >= 2 * *slo
                                  ? fmt::format("{:.1f} times", closest->latency / *slo)
                                  : fmt::format("{:.1f}% over", 100.0 * (closest->latency / *slo - 1.0)),
                              closest->dominant));
     else
-      diags.note(deploy.locOf("strategy"), "the first rejected, " + degrees(*result.candidates.front().strategy) +
+      diags.note(deploy.locOf("strategy"), "the first rejected, " + degrees(result.candidates.front(), result) +
                                                ": " + result.candidates.front().detail);
     return Outcome::input();
   }
@@ -302,6 +387,9 @@ void moec::printSearch(const SearchResult &result, const DeploySpec &deploy, boo
             j.attribute("tp", s.tp);
             j.attribute("etp", s.etp());
             j.attribute("redundantExperts", s.redundantExperts);
+            j.attribute("placement", spell(s.placement));
+            j.attribute("microBatch", c.deploy->workload->microBatch);
+            j.attribute("nodes", c.deploy->cluster->nodes);
             j.attribute("fits", c.rejected.empty());
             if (!c.rejected.empty()) {
               j.attribute("rejected", c.rejected);
@@ -337,30 +425,53 @@ void moec::printSearch(const SearchResult &result, const DeploySpec &deploy, boo
   if (!decode && w.sloTtft)
     os << "; SLO: TTFT <= " << formatQuantity(*w.sloTtft, Dim::Time);
   os << "\n\n";
-  os << fmt::format("  {:>4}  {:<46} {:>11}  {:>10}  {:>9}  {}\n", "rank", "strategy", "memory/GPU", "tok/s/GPU",
+  size_t width = 46;
+  for (const SearchCandidate &c : result.candidates)
+    width = std::max(width, degrees(c, result).size());
+  os << fmt::format("  {:>4}  {:<{}} {:>11}  {:>10}  {:>9}  {}\n", "rank", "strategy", width, "memory/GPU", "tok/s/GPU",
                     decode ? "TPOT" : "TTFT", "dominant term, or why not");
   for (size_t i = 0; i < result.candidates.size(); ++i) {
     const SearchCandidate &c = result.candidates[i];
     std::string memory = c.memory > 0 ? formatQuantity(c.memory, Dim::Bytes) : "-";
     if (c.rejected.empty() || c.rejected == "slo")
-      os << fmt::format("  {:>4}  {:<46} {:>11}  {:>10.1f}  {:>9}  {}{}\n", i + 1, degrees(*c.strategy), memory,
+      os << fmt::format("  {:>4}  {:<{}} {:>11}  {:>10.1f}  {:>9}  {}{}\n", i + 1, degrees(c, result), width, memory,
                         c.tokensPerSecondPerGpu, formatQuantity(c.latency, Dim::Time),
                         c.rejected.empty() ? c.dominant : "slo: " + c.detail, c.pareto ? " (Pareto)" : "");
     else
-      os << fmt::format("  {:>4}  {:<46} {:>11}  {:>10}  {:>9}  {}: {}\n", i + 1, degrees(*c.strategy), memory, "-",
+      os << fmt::format("  {:>4}  {:<{}} {:>11}  {:>10}  {:>9}  {}: {}\n", i + 1, degrees(c, result), width, memory, "-",
                         "-", c.rejected, c.detail);
   }
   if (winner) {
-    os << "\nwinner: " << degrees(*winner->strategy);
-    if (runnerUp)
+    os << "\nwinner: " << degrees(*winner, result);
+    bool tie = runnerUp && (w.objective == Objective::ThroughputPerGpu
+                                ? winner->tokensPerSecondPerGpu == runnerUp->tokensPerSecondPerGpu
+                                : winner->latency == runnerUp->latency);
+    if (tie)
+      os << ", tied with the runner-up (" << degrees(*runnerUp, result)
+         << "): equal forecasts, so the order is by nodes, micro_batch, placement, then the degrees";
+    else if (runnerUp)
       os << fmt::format(", {:.1f}% {} than the runner-up ({}); what decides: {}",
                         w.objective == Objective::ThroughputPerGpu
                             ? 100.0 * (winner->tokensPerSecondPerGpu / runnerUp->tokensPerSecondPerGpu - 1.0)
                             : 100.0 * (runnerUp->latency / winner->latency - 1.0),
                         w.objective == Objective::ThroughputPerGpu ? "more throughput per GPU" : "lower latency",
-                        degrees(*runnerUp->strategy), decides);
+                        degrees(*runnerUp, result), decides);
     os << "\n";
   }
+}
+
+std::string moec::winnerBlock(const SearchResult &result, const DeploySpec &searched) {
+  const SearchCandidate &c = *result.winner();
+  std::string out;
+  // What the search chose outside the strategy: the paste needs it too to compile to the same plan.
+  if (c.deploy->workload->microBatch != searched.workload->microBatch)
+    out += fmt::format("// The search also chose micro_batch = {} for workload {} (it declares {}): set it there.\n",
+                       c.deploy->workload->microBatch, searched.workload->name, searched.workload->microBatch);
+  if (c.deploy->cluster->nodes != searched.cluster->nodes)
+    out += fmt::format("// The search also chose {} of the {} nodes of cluster {}: deploy on a cluster of {} node{}.\n",
+                       c.deploy->cluster->nodes, searched.cluster->nodes, searched.cluster->name,
+                       c.deploy->cluster->nodes, c.deploy->cluster->nodes == 1 ? "" : "s");
+  return out + strategyBlock(*c.strategy);
 }
 
 std::string moec::strategyBlock(const StrategySpec &s) {

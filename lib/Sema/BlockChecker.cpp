@@ -92,6 +92,27 @@ std::optional<Value> BlockChecker::evaluateKey(const AssignStmt &assign, const K
   // A bare name in an enumerator or reference key is the enumerator or the definition's name.
   if ((kd.type == KeyType::Enum || kd.type == KeyType::Ref) && llvm::isa<IdentExpr>(expr))
     return Value::symbol(llvm::cast<IdentExpr>(expr).getName().str());
+  // A list of bare names in an enumerator list: the enumerators, checked by checkValue.
+  if (const auto *list = llvm::dyn_cast<ListExpr>(&expr); list && kd.type == KeyType::EnumList) {
+    Value v;
+    v.kind = Value::Kind::List;
+    for (const ExprPtr &e : list->getElements()) {
+      const auto *ident = llvm::dyn_cast<IdentExpr>(e.get());
+      if (!ident) {
+        diags.error(e->getLoc(), quoted(kd.name) + " expects a list of " + joinNames(kd.enumerators) +
+                                     ", each written as a bare name");
+        return std::nullopt;
+      }
+      llvm::StringRef name = ident->getName();
+      if (!llvm::is_contained(kd.enumerators, name)) {
+        diags.error(ident->getLoc(), "unknown " + quoted(kd.name) + " value " + quoted(name) + "; expected one of " +
+                                         joinNames(kd.enumerators) + didYouMean(name, kd.enumerators));
+        return std::nullopt;
+      }
+      v.list.push_back(Value::symbol(name.str()));
+    }
+    return v;
+  }
   return evaluate(expr, diags, [&](const IdentExpr &ident) -> std::optional<Value> {
     llvm::StringRef name = ident.getName();
     if (assigns.count(name)) {
@@ -214,6 +235,11 @@ std::optional<Value> BlockChecker::coerce(const AssignStmt &assign, const KeyDes
       if (e.kind != Value::Kind::String)
         return fail(key + " expects a list of strings, but an element is " + e.describeKind());
     return v;
+  case KeyType::EnumList:
+    if (v.kind != Value::Kind::List || v.list.empty())
+      return fail(key + " expects a non-empty list of " + joinNames(kd.enumerators) + ", such as [" +
+                  kd.enumerators.front().str() + "]");
+    return v; // each element checked where it is written (evaluateKey)
   case KeyType::IntList:
     if (v.kind != Value::Kind::List || v.list.empty())
       return fail(key + " expects a non-empty list of integers, such as [1, 3, 5]");

@@ -412,6 +412,17 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
     list("etp", space.etp);
     list("pp", space.pp);
     list("redundant_experts", space.redundantExperts);
+    list("micro_batch", space.microBatch);
+    list("nodes", space.nodes);
+    if (std::optional<Value> v = sc.get("placement"))
+      for (const Value &e : v->list)
+        if (std::optional<PlacementPolicy> p = parseEnum<PlacementPolicy>(e.s))
+          space.placement.push_back(*p);
+    if (sc.has("placement") && c.has("placement")) {
+      diags.error(sc.locOf("placement"), "'placement' is both set by strategy " + quoted(s->name) +
+                                             " and searched; set it or list its candidates, not both");
+      diags.note(c.locOf("placement"), "placement set here");
+    }
     if (sc.valid("engine"))
       space.engine = sc.getEnum("engine", Engine::Megatron);
     sc.evaluateAll();

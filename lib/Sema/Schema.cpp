@@ -31,6 +31,11 @@ KeyDesc enumKey(llvm::StringRef name, bool required, llvm::ArrayRef<llvm::String
   k.enumerators = values;
   return k;
 }
+KeyDesc enumListKey(llvm::StringRef name, llvm::ArrayRef<llvm::StringRef> values) {
+  KeyDesc k{name, KeyType::EnumList, false};
+  k.enumerators = values;
+  return k;
+}
 KeyDesc refKey(llvm::StringRef name, llvm::StringRef kind) {
   KeyDesc k{name, KeyType::Ref, true};
   k.refKind = kind;
@@ -113,11 +118,11 @@ const KeyDesc linkKeys[] = {
     {"latency", KeyType::Quantity, false, Dim::Time},
 };
 
-KeyDesc searchableKey(llvm::StringRef name) {
-  KeyDesc k = intKey(name, true, 1, kMaxCount);
+KeyDesc searchableKey(KeyDesc k) {
   k.searchable = true;
   return k;
 }
+KeyDesc searchableKey(llvm::StringRef name) { return searchableKey(intKey(name, true, 1, kMaxCount)); }
 
 const KeyDesc strategyKeys[] = {
     searchableKey("ep"),
@@ -126,7 +131,7 @@ const KeyDesc strategyKeys[] = {
     intKey("etp", false, 1, kMaxCount),
     searchableKey("pp"),
     stringKey("order"),
-    enumKey("placement", true, enumNames<PlacementPolicy>()),
+    searchableKey(enumKey("placement", true, enumNames<PlacementPolicy>())),
     intKey("redundant_experts", false, 0, 65536),
     enumKey("dispatch_mode", false, enumNames<DispatchMode>()),
     realKey("expert_imbalance", false, 0, 1000),
@@ -146,6 +151,9 @@ const KeyDesc searchKeys[] = {
     {"etp", KeyType::IntList, false, Dim::None, 1, kMaxCount},
     {"pp", KeyType::IntList, false, Dim::None, 1, kMaxCount},
     {"redundant_experts", KeyType::IntList, false, Dim::None, 0, 65536},
+    enumListKey("placement", enumNames<PlacementPolicy>()),
+    {"micro_batch", KeyType::IntList, false, Dim::None, 1, kMaxCount},
+    {"nodes", KeyType::IntList, false, Dim::None, 1, kMaxCount},
     enumKey("engine", false, enumNames<Engine>()),
 };
 

@@ -111,6 +111,9 @@ cl::list<std::string> includeDirs("I", cl::desc("Add <dir> to the import search 
 cl::opt<std::string> deployName("deploy", cl::desc("The deploy block to compile (default: the only one)"),
                                 cl::value_desc("name"), cl::cat(moecCategory));
 
+cl::opt<unsigned> searchThreads("j", cl::desc("Threads that compile a search's candidates (0: one per core; the "
+                                             "result is the same for any count)"),
+                                 cl::value_desc("n"), cl::init(0), cl::cat(moecCategory));
 cl::opt<bool> warningsAsErrors("Werror", cl::desc("Treat warnings as errors"), cl::cat(moecCategory));
 
 cl::opt<bool> verifyDiags("verify-diagnostics",
@@ -194,6 +197,8 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
     return notFor("-passes", "-emit=ir (every other emit needs the whole default pipeline)");
   if (launcher.getNumOccurrences() && emit != EmitKind::Launch)
     return notFor("-launcher", "-emit=launch");
+  if (searchThreads.getNumOccurrences() && emit == EmitKind::Ast)
+    return notFor("-j", "a deploy whose strategy searches");
   if ((view.getNumOccurrences() || viewLayer.getNumOccurrences() || viewReplica.getNumOccurrences() ||
        viewGpu.getNumOccurrences()) &&
       emit != EmitKind::Dot && emit != EmitKind::Svg)
@@ -213,9 +218,12 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
     if ((emit == EmitKind::Search || emit == EmitKind::Strategy) && !deploy->strategy->search)
       return usageError("-emit=" + emitName + " needs a strategy with a 'search' block; strategy '" +
                         deploy->strategy->name + "' has none");
+    if (searchThreads.getNumOccurrences() && !deploy->strategy->search)
+      return usageError("-j sets the threads of a strategy search; strategy '" + deploy->strategy->name +
+                        "' of deploy '" + deploy->name + "' has no 'search' block");
     if (deploy->strategy->search) {
       // Search, then compile the winner for every other emit (docs/language.md, *Strategy search*).
-      if (Outcome found = searchDeploy(spec, *deploy, diags, search); !found)
+      if (Outcome found = searchDeploy(spec, *deploy, diags, search, searchThreads); !found)
         return fail(diags, found);
       searched = deploy;
       deploy = search.winner()->deploy.get();

@@ -194,6 +194,9 @@ struct RequireSpec {
 /// The candidate values of a strategy's `search` block; an empty list: every legal value (docs/language.md).
 struct SearchSpace : Located {
   std::vector<int64_t> ep, dp, tp, etp, pp, redundantExperts;
+  std::vector<PlacementPolicy> placement;
+  std::vector<int64_t> microBatch; ///< the workload's micro_batch per candidate
+  std::vector<int64_t> nodes;      ///< nodes used of the cluster (its first ones)
   std::optional<Engine> engine; ///< only candidates this engine can express (docs/language.md)
 };
 

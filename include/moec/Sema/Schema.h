@@ -29,6 +29,7 @@ enum class KeyType {
   String,     ///< A string literal.
   StringList, ///< A list of string literals.
   IntList,    ///< A list of exact integers, each in [minInt, maxInt].
+  EnumList,   ///< A non-empty list of `enumerators`, each written as a bare name.
 };
 
 struct KeyDesc {

@@ -11,12 +11,10 @@ schema = json.load(open(sys.argv[1]))
 jsonschema.Draft7Validator.check_schema(schema)
 validator = jsonschema.Draft7Validator(schema)
 failed = False
-for path in sys.argv[2:]:
-    manifest = json.load(open(path))
-    errors = sorted(validator.iter_errors(manifest), key=lambda e: list(e.path))
-    plan = manifest["plan"]
+def check_plan(plan):
+    """The problems the schema cannot see in one plan, and its summary."""
     world = plan["parallel"]["world"]
-    problems = ["%s: %s" % ("/".join(map(str, e.path)), e.message) for e in errors[:5]]
+    problems = []
     if [r["rank"] for r in plan["ranks"]] != list(range(world)):
         problems.append("ranks are not 0..world-1 in order")
     kinds = {}
@@ -36,9 +34,36 @@ for path in sys.argv[2:]:
     first = plan["placement"]["layers"][0]["physicalToLogical"] if plan["placement"]["layers"] else None
     per_rank = sorted(set(len([e for e in first[r["coords"]["ep"] * slots:(r["coords"]["ep"] + 1) * slots] if e >= 0])
                           for r in plan["ranks"])) if first else []
-    print("%s: %s; %d ranks, %d EP groups of %s, experts per rank in the first MoE layer %s, %d MoE layers"
-          % (path.split("/")[-1], "valid" if not problems else "INVALID", len(plan["ranks"]), len(ep),
-             sorted(set(len(g["ranks"]) for g in ep)), per_rank, len(plan["placement"]["layers"])))
+    summary = "%d ranks, %d EP groups of %s, experts per rank in the first MoE layer %s, %d MoE layers" % (
+        len(plan["ranks"]), len(ep), sorted(set(len(g["ranks"]) for g in ep)), per_rank, len(plan["placement"]["layers"]))
+    return problems, summary
+
+
+for path in sys.argv[2:]:
+    manifest = json.load(open(path))
+    errors = sorted(validator.iter_errors(manifest), key=lambda e: list(e.path))
+    problems = ["%s: %s" % ("/".join(map(str, e.path)), e.message) for e in errors[:5]]
+    if "roles" in manifest:
+        # A service: each pool's plan, and its instances on disjoint runs of the service's nodes.
+        summaries, used = [], []
+        for role in manifest["roles"]:
+            role_problems, summary = check_plan(role["plan"])
+            problems += ["%s: %s" % (role["role"], p) for p in role_problems]
+            summaries.append("%s %d x (%s)" % (role["role"], role["instances"], summary))
+            if len(role["instanceNodes"]) != role["instances"]:
+                problems.append("%s: %d instances but %d instanceNodes" % (role["role"], role["instances"],
+                                                                       len(role["instanceNodes"])))
+            used += [(n, n + role["nodesPerInstance"]) for n in role["instanceNodes"]]
+        used.sort()
+        if any(a[1] > b[0] for a, b in zip(used, used[1:])):
+            problems.append("instances share nodes")
+        if used and used[-1][1] != manifest["service"]["nodes"]:
+            problems.append("the instances do not end at the service's %d nodes" % manifest["service"]["nodes"])
+        summary = "; ".join(summaries)
+    else:
+        plan_problems, summary = check_plan(manifest["plan"])
+        problems += plan_problems
+    print("%s: %s; %s" % (path.split("/")[-1], "valid" if not problems else "INVALID", summary))
     for p in problems:
         print("  " + p)
     failed |= bool(problems)

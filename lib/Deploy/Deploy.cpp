@@ -103,6 +103,16 @@ double ffnWeights(int64_t hidden, int64_t width, moec::Activation act, bool bias
 }
 } // namespace
 
+double ModelSpec::kvBytes(int64_t tokens) const {
+  const AttentionSpec &a = attention;
+  double perToken = a.kind == AttentionKind::MLA ? double(a.kvLoraRank + a.ropeHeadDim)
+                                                 : 2.0 * double(a.kvHeads) * double(a.headDim);
+  double held = 0;
+  for (int64_t l = 0; l < layers; ++l)
+    held += double(a.kvTokens(l, tokens));
+  return held * perToken * bytesPerElement(parts.kvCache);
+}
+
 ModelSpec::Parameters ModelSpec::parameters() const {
   Parameters p;
   double h = double(hidden);

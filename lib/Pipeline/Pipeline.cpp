@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - From a checked spec to written outputs --------------===//
 #include "moec/Pipeline/Pipeline.h"
 #include "moec/Pipeline/Search.h"
+#include "moec/Pipeline/Service.h"
 #include "moec/Frontend/Frontend.h"
 #include "moec/Support/OutputFile.h"
 #include "moec/Target/Report.h"
@@ -182,6 +183,8 @@ Outcome moec::emitOutputs(const Spec &spec, const ir::Plan *plan, const EmitOpti
                           llvm::StringRef sourceText, const llvm::SourceMgr &srcMgr, DiagEngine &diags,
                           OutputSet &out) {
   out = OutputSet();
+  if (options.service)
+    return emitServiceOutputs(*options.service, options, sourceText, diags, out);
   if (options.emit == EmitKind::Dot || options.emit == EmitKind::Svg)
     return emitViews(*plan, options, out);
   if (options.emit == EmitKind::Launch) {

@@ -49,7 +49,94 @@ void Sema::buildDeploy(const Block &block, const BlockDesc &desc) {
   c.evaluateAll();
   if (ok && c.isOk())
     checkDeploy(*d);
+  valid[d->name + "@deploy"] = ok && c.isOk();
+  deploys[d->name] = d.get();
   spec.deploys.push_back(std::move(d));
+}
+
+void Sema::buildService(const Block &block, const BlockDesc &desc) {
+  BlockChecker c = check(block, desc);
+  auto sv = std::make_unique<ServiceSpec>();
+  c.locate(*sv);
+  sv->name = block.getName().str();
+  bool ok = true;
+  auto role = [&](llvm::StringRef key) -> const DeploySpec * {
+    if (!c.has(key))
+      return nullptr;
+    std::optional<Value> v = c.get(key);
+    if (!v || !valid[v->s + "@deploy"]) {
+      ok = false;
+      return nullptr;
+    }
+    return deploys.lookup(v->s);
+  };
+  sv->prefill = role("prefill");
+  sv->decode = role("decode");
+  sv->aggregated = role("aggregated");
+  sv->inputLength = c.getInt("input_length", 1);
+  sv->outputLength = c.getInt("output_length", 1);
+  sv->prefixCacheHit = c.getReal("prefix_cache_hit", 0);
+  sv->tokensPerDay = c.getOptionalReal("tokens_per_day");
+  sv->requestsPerSecond = c.getReal("requests_per_second", 0);
+  sv->sloTtft = c.getOptionalReal("slo_ttft");
+  sv->sloTpot = c.getOptionalReal("slo_tpot");
+  sv->maxUtilization = c.getReal("max_utilization", 0.8);
+  sv->gpuHourPrice = c.getOptionalReal("gpu_hour_price");
+  if (const Block *sub = c.subBlock("kv_link")) {
+    BlockChecker l = check(*sub, *findNestedBlock(desc, "kv_link"));
+    l.locate(sv->kvLink);
+    sv->kvLink.bandwidth = l.getReal("bandwidth", 1);
+    sv->kvLink.latency = l.getReal("latency", 5e-6);
+    sv->kvLinkDeclared = true;
+    l.evaluateAll();
+    ok &= l.isOk();
+  }
+  c.evaluateAll();
+  ok &= c.isOk();
+  std::string name = quoted(sv->name);
+  // The roles: prefill with decode (disaggregated), or aggregated alone.
+  if (c.has("aggregated") && (c.has("prefill") || c.has("decode"))) {
+    diags.error(c.locOf("aggregated"), "service " + name + " has an aggregated pool and a " +
+                                           (c.has("prefill") ? "prefill" : "decode") +
+                                           " pool: it is either aggregated or disaggregated (prefill and decode)");
+    ok = false;
+  } else if (!c.has("aggregated") && c.has("prefill") != c.has("decode")) {
+    diags.error(c.locOf(c.has("prefill") ? "prefill" : "decode"),
+                "service " + name + " has a " + (c.has("prefill") ? "prefill pool but no decode" : "decode pool but no prefill") +
+                    " pool: a disaggregated service needs both (or one 'aggregated' pool)");
+    ok = false;
+  } else if (!c.has("aggregated") && !c.has("prefill")) {
+    diags.error(block.getNameLoc(), "service " + name + " has no pool: give 'prefill' and 'decode' deploys, or "
+                                                        "one 'aggregated' deploy");
+    ok = false;
+  }
+  auto phaseOf = [&](llvm::StringRef key, const DeploySpec *d, Phase want) {
+    if (d && d->workload && d->workload->phase != want) {
+      diags.error(c.locOf(key), "the " + key.str() + " pool of service " + name + " is deploy " + quoted(d->name) +
+                                    ", whose workload " + quoted(d->workload->name) + " is " +
+                                    spell(d->workload->phase).str() + "; it needs a " + spell(want).str() +
+                                    " workload" +
+                                    (key == "aggregated" ? " (the pool's decode batch; moec derives its prefill)"
+                                                         : ""));
+      diags.note(d->loc, "deploy " + quoted(d->name) + " is here");
+      ok = false;
+    }
+  };
+  phaseOf("prefill", sv->prefill, Phase::Prefill);
+  phaseOf("decode", sv->decode, Phase::Decode);
+  phaseOf("aggregated", sv->aggregated, Phase::Decode);
+  // The load: requests per second, or tokens per day.
+  if (c.has("requests_per_second") == c.has("tokens_per_day")) {
+    bool both = c.has("tokens_per_day");
+    diags.error(block.getNameLoc(), "service " + name + (both ? " gives both" : " gives neither") +
+                                        " 'requests_per_second' " + (both ? "and" : "nor") +
+                                        " 'tokens_per_day': its load is one of them");
+    ok = false;
+  } else if (sv->tokensPerDay) {
+    sv->requestsPerSecond = *sv->tokensPerDay / 86400.0 / double(sv->inputLength + sv->outputLength);
+  }
+  if (ok)
+    spec.services.push_back(std::move(sv));
 }
 
 /// The checks that span the parts of a deploy, and the derived values.

@@ -181,6 +181,27 @@ const KeyDesc deployKeys[] = {
     refKey("workload", "workload"),
 };
 
+// A serving system of deploys in roles (docs/serving.md).
+KeyDesc optionalRef(llvm::StringRef name, llvm::StringRef kind) {
+  KeyDesc k = refKey(name, kind);
+  k.required = false;
+  return k;
+}
+const KeyDesc serviceKeys[] = {
+    optionalRef("prefill", "deploy"),
+    optionalRef("decode", "deploy"),
+    optionalRef("aggregated", "deploy"),
+    intKey("input_length", true, 1, kMaxDim),
+    intKey("output_length", true, 1, kMaxDim),
+    fractionKey("prefix_cache_hit", false, 0, 0.99),
+    realKey("requests_per_second", false, 1e-9, 1e12),
+    realKey("tokens_per_day", false, 1, 1e18),
+    {"slo_ttft", KeyType::Quantity, false, Dim::Time},
+    {"slo_tpot", KeyType::Quantity, false, Dim::Time},
+    fractionKey("max_utilization", false, 0.01, 1),
+    realKey("gpu_hour_price", false, 0, 1e9),
+};
+
 const llvm::StringRef modelSubBlocks[] = {"attention", "mlp", "moe"};
 const llvm::StringRef clusterSubBlocks[] = {"intra_node", "inter_node"};
 const llvm::StringRef strategySubBlocks[] = {"search"};
@@ -197,10 +218,14 @@ const BlockDesc strategyBlock{"strategy", true, strategyKeys, strategySubBlocks,
 const BlockDesc searchBlock{"search", false, searchKeys, {}, false};
 const BlockDesc workloadBlock{"workload", true, workloadKeys, {}, false};
 const BlockDesc deployBlock{"deploy", true, deployKeys, {}, false};
+const llvm::StringRef serviceSubBlocks[] = {"kv_link"};
+const BlockDesc serviceBlock{"service", true, serviceKeys, serviceSubBlocks, false};
+const BlockDesc kvLinkBlock{"kv_link", false, linkKeys, {}, false};
 
 const BlockDesc *const topLevel[] = {&gpuBlock,      &modelBlock,    &clusterBlock,
-                                     &strategyBlock, &workloadBlock, &deployBlock};
-const BlockDesc *const nested[] = {&attentionBlock, &mlpBlock, &moeBlock, &intraBlock, &interBlock, &searchBlock};
+                                     &strategyBlock, &workloadBlock, &deployBlock, &serviceBlock};
+const BlockDesc *const nested[] = {&attentionBlock, &mlpBlock, &moeBlock,   &intraBlock,
+                                   &interBlock,     &searchBlock, &kvLinkBlock};
 } // namespace
 
 const KeyDesc *BlockDesc::findKey(llvm::StringRef name) const {

@@ -25,6 +25,13 @@ const DeploySpec *Spec::findDeploy(llvm::StringRef name) const {
   return nullptr;
 }
 
+const ServiceSpec *Spec::findService(llvm::StringRef name) const {
+  for (const auto &s : services)
+    if (s->name == name)
+      return s.get();
+  return nullptr;
+}
+
 bool Sema::run() {
   diags.beginSorted();
   collectDefinitions();
@@ -35,7 +42,8 @@ bool Sema::run() {
            {"cluster", &Sema::buildCluster},
            {"strategy", &Sema::buildStrategy},
            {"workload", &Sema::buildWorkload},
-           {"deploy", &Sema::buildDeploy}}) {
+           {"deploy", &Sema::buildDeploy},
+           {"service", &Sema::buildService}}) {
     for (const Block *block : ordered[kind])
       (this->*build)(*block, *findTopLevelBlock(kind));
   }

@@ -206,6 +206,7 @@ private:
   void buildStrategy(const Block &block, const BlockDesc &desc);
   void buildWorkload(const Block &block, const BlockDesc &desc);
   void buildDeploy(const Block &block, const BlockDesc &desc);
+  void buildService(const Block &block, const BlockDesc &desc);
   void checkDeploy(DeploySpec &d);
 
   Spec &spec;
@@ -218,6 +219,7 @@ private:
   llvm::StringMap<const ClusterSpec *> clusters;
   llvm::StringMap<const StrategySpec *> strategies;
   llvm::StringMap<const WorkloadSpec *> workloads;
+  llvm::StringMap<const DeploySpec *> deploys;
 };
 
 } // namespace moec::sema

@@ -240,6 +240,19 @@ void writePlan(const Plan &plan, llvm::json::OStream &j) {
   });
 }
 
+/// What every manifest starts with: its version, its generator, and the spec it came from.
+void writeHeader(llvm::json::OStream &j, llvm::StringRef sourcePath, llvm::StringRef sourceText) {
+  j.attribute("manifestVersion", kManifestVersion);
+  j.attributeObject("generator", [&] {
+    j.attribute("name", "moec");
+    j.attribute("version", MOEC_VERSION);
+  });
+  j.attributeObject("source", [&] {
+    j.attribute("path", sourcePath);
+    j.attribute("sha256", sha256(sourceText));
+  });
+}
+
 } // namespace
 
 void moec::writeManifest(const Plan &plan, llvm::StringRef sourceText, llvm::raw_ostream &os, bool compact) {
@@ -251,15 +264,7 @@ void moec::writeManifest(const Plan &plan, llvm::StringRef sourceText, llvm::raw
   }
   llvm::json::OStream j(os, compact ? 0 : 1);
   j.object([&] {
-    j.attribute("manifestVersion", kManifestVersion);
-    j.attributeObject("generator", [&] {
-      j.attribute("name", "moec");
-      j.attribute("version", MOEC_VERSION);
-    });
-    j.attributeObject("source", [&] {
-      j.attribute("path", plan.deploy->sourcePath);
-      j.attribute("sha256", sha256(sourceText));
-    });
+    writeHeader(j, plan.deploy->sourcePath, sourceText);
     j.attribute("planDigest", "sha256:" + sha256(planText));
     j.attributeBegin("plan");
     if (compact)
@@ -267,6 +272,51 @@ void moec::writeManifest(const Plan &plan, llvm::StringRef sourceText, llvm::raw
     else
       writePlan(plan, j);
     j.attributeEnd();
+  });
+  os << "\n";
+}
+
+void moec::writeServiceManifest(const ServiceManifest &s, llvm::StringRef sourceText, llvm::raw_ostream &os) {
+  llvm::json::OStream j(os, 1);
+  j.object([&] {
+    writeHeader(j, s.roles.front().plan->deploy->sourcePath, sourceText);
+    j.attributeObject("service", [&] {
+      j.attribute("name", s.name);
+      j.attribute("mode", s.mode);
+      j.attribute("requestsPerSecond", s.requestsPerSecond);
+      j.attribute("gpus", s.gpus);
+      j.attribute("nodes", s.nodes);
+      j.attribute("ttftSeconds", s.ttftSeconds);
+      j.attribute("tpotSeconds", s.tpotSeconds);
+      if (s.kvTransfer)
+        j.attributeObject("kvTransfer", [&] {
+          j.attribute("bytesPerRequest", s.kvTransfer->first);
+          j.attribute("seconds", s.kvTransfer->second);
+        });
+    });
+    j.attributeArray("roles", [&] {
+      for (const ServiceManifest::Role &r : s.roles)
+        j.object([&] {
+          std::string planText;
+          {
+            llvm::raw_string_ostream ps(planText);
+            llvm::json::OStream flat(ps, 0);
+            writePlan(*r.plan, flat);
+          }
+          j.attribute("role", r.role);
+          j.attribute("deploy", r.plan->deploy->name);
+          j.attribute("instances", r.instances);
+          j.attribute("gpusPerInstance", int64_t(r.plan->devices.size()));
+          j.attribute("nodesPerInstance", r.plan->cluster().nodes);
+          j.attributeBegin("instanceNodes");
+          intArray(j, r.instanceNodes);
+          j.attributeEnd();
+          j.attribute("planDigest", "sha256:" + sha256(planText));
+          j.attributeBegin("plan");
+          writePlan(*r.plan, j);
+          j.attributeEnd();
+        });
+    });
   });
   os << "\n";
 }

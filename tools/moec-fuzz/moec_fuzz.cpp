@@ -11,6 +11,7 @@
 #include "moec/Frontend/Frontend.h"
 #include "moec/Pipeline/Pipeline.h"
 #include "moec/Pipeline/Search.h"
+#include "moec/Pipeline/Service.h"
 #include "moec/Support/LocatedJson.h"
 
 #include "llvm/Support/SourceMgr.h"
@@ -80,6 +81,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     options.emit = EmitKind::Dot;
     options.views = ViewChoice::All;
     emitAll(compiled.plan.get(), options);
+  }
+  for (const auto &service : front.spec->services) {
+    // Small pools only, as above; the planner's probes compile each pool a few more times.
+    bool small = true;
+    for (const DeploySpec *d : {service->prefill, service->decode, service->aggregated})
+      small &= !d || (d->derived.world <= 64 && !d->strategy->search);
+    ServiceResult planned;
+    if (!small || !planService(*front.spec, *service, 1, diags, planned))
+      continue;
+    EmitOptions options;
+    options.outputPath = "fuzz-out";
+    options.service = &planned;
+    for (EmitKind emit : {EmitKind::Report, EmitKind::Manifest, EmitKind::Launch, EmitKind::IR}) {
+      options.emit = emit;
+      emitAll(nullptr, options);
+    }
+    options.emit = EmitKind::Report;
+    options.format = ReportFormat::Json;
+    emitAll(nullptr, options);
+    options.emit = EmitKind::Launch;
+    for (Launcher l : {Launcher::SGLang, Launcher::VLLM}) {
+      options.launcher = l;
+      emitAll(nullptr, options);
+    }
   }
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "moec/Frontend/Frontend.h"
 #include "moec/Pipeline/Pipeline.h"
 #include "moec/Pipeline/Search.h"
+#include "moec/Pipeline/Service.h"
 #include "moec/Support/Diagnostics.h"
 #include "moec/Support/VerifyDiagnostics.h"
 #include "moec/TestPasses/TestPasses.h"
@@ -111,6 +112,9 @@ cl::list<std::string> includeDirs("I", cl::desc("Add <dir> to the import search 
 cl::opt<std::string> deployName("deploy", cl::desc("The deploy block to compile (default: the only one)"),
                                 cl::value_desc("name"), cl::cat(moecCategory));
 
+cl::opt<std::string> serviceName("service", cl::desc("The service block to plan (default: the only one, when no "
+                                                     "-deploy is given)"),
+                                 cl::value_desc("name"), cl::cat(moecCategory));
 cl::opt<unsigned> searchThreads("j", cl::desc("Threads that compile a search's candidates (0: one per core; the "
                                              "result is the same for any count)"),
                                  cl::value_desc("n"), cl::init(0), cl::cat(moecCategory));
@@ -207,11 +211,34 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
                                                      : "-gpu",
                   "-emit=dot and -emit=svg");
 
+  // A service plans all its pools (docs/serving.md).
+  const ServiceSpec *service = nullptr;
+  if (!serviceName.empty() && !deployName.empty())
+    return usageError("-service and -deploy choose what to compile: give one");
+  if (Outcome selected = selectService(spec, serviceName, deployName, inputFile, service); !selected)
+    return fail(diags, selected);
+  ServiceResult planned;
+  if (service && emit != EmitKind::Ast) {
+    if (emit == EmitKind::Search || emit == EmitKind::Strategy)
+      return usageError("-emit=" + emitName + " searches one deploy; service '" + service->name +
+                        "' searches each pool whose strategy searches: use -emit=report");
+    bool searches = false;
+    for (const DeploySpec *d : {service->prefill, service->decode, service->aggregated})
+      searches |= d && d->strategy->search;
+    if (searchThreads.getNumOccurrences() && !searches)
+      return usageError("-j sets the threads of a strategy search; no pool of service '" + service->name +
+                        "' searches its strategy");
+    if (Outcome ok = planService(spec, *service, searchThreads, diags, planned); !ok)
+      return fail(diags, ok);
+  } else if (!serviceName.empty() && emit == EmitKind::Ast) {
+    return notFor("-service", "a plan (every emit but -emit=ast)");
+  }
+
   // Everything past the AST works on one deploy.
   Compilation compiled;
   SearchResult search;
   const DeploySpec *searched = nullptr;
-  if (emit != EmitKind::Ast) {
+  if (emit != EmitKind::Ast && !service) {
     const DeploySpec *deploy = nullptr;
     if (Outcome selected = selectDeploy(spec, deployName, inputFile, diags, deploy); !selected)
       return fail(diags, selected);
@@ -252,6 +279,7 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
   emitOptions.outputPath = outputPath;
   emitOptions.search = searched ? &search : nullptr;
   emitOptions.searched = searched;
+  emitOptions.service = service && emit != EmitKind::Ast ? &planned : nullptr;
   llvm::StringRef sourceText = srcMgr.getMemoryBuffer(srcMgr.getMainFileID())->getBuffer();
   OutputSet outputs;
   if (Outcome emitted = emitOutputs(spec, compiled.plan.get(), emitOptions, sourceText, srcMgr, diags, outputs);

@@ -154,6 +154,9 @@ struct ModelSpec : Located {
   /// Forward FLOPs per token: 2 x the active weights used in matrix products (not the embedding lookup), plus
   /// attention's score and context products over \p keys keys per query (MLA absorbed in decode).
   double flopsPerToken(double keys, bool decode) const;
+  /// Bytes of the KV cache one sequence of \p tokens tokens holds over every layer, in the KV cache's precision
+  /// (MLA: the latent and the rotary key; GQA: keys and values of every KV head; a window caps its layers).
+  double kvBytes(int64_t tokens) const;
 
   /// "bf16", or "bf16 (experts mxfp4, KV cache fp8)" when parts differ from `precision`.
   std::string describePrecision() const;
@@ -303,6 +306,24 @@ struct DeploySpec : Located {
   std::string sourcePath; ///< The file that defines the deploy.
   const RequirementChecker *requirements = nullptr; ///< Null when nothing can check them (no `require` lines).
   bool checked = true; ///< False for a deploy Sema only listed (not the one -deploy compiles): not to be lowered.
+};
+
+/// A serving system (docs/serving.md): pools of deploys in roles, the requests they serve and the targets they
+/// must meet. Each role's deploy is one instance; the service sizes how many instances of each it needs.
+struct ServiceSpec : Located {
+  std::string name;
+  const DeploySpec *prefill = nullptr;    ///< disaggregated: the prefill pool's instance
+  const DeploySpec *decode = nullptr;     ///< ... and the decode pool's
+  const DeploySpec *aggregated = nullptr; ///< or one pool doing both (a decode deploy)
+  int64_t inputLength = 0, outputLength = 0; ///< mean tokens per request
+  double prefixCacheHit = 0;                 ///< fraction of input tokens served from the prefix cache
+  double requestsPerSecond = 0;              ///< the load: given, or from tokens_per_day
+  std::optional<double> tokensPerDay;        ///< input plus output tokens a day, when the load is given so
+  std::optional<double> sloTtft, sloTpot;    ///< seconds
+  double maxUtilization = 0.8;               ///< the busiest a pool is planned to be
+  LinkSpec kvLink;                           ///< carries KV from prefill to decode
+  bool kvLinkDeclared = false;               ///< false: the prefill cluster's inter_node link
+  std::optional<double> gpuHourPrice;        ///< per GPU-hour, in the user's currency
 };
 
 } // namespace moec

@@ -25,6 +25,7 @@
 
 namespace moec {
 struct SearchResult;
+struct ServiceResult;
 
 /// The default pass pipeline.
 inline constexpr llvm::StringLiteral kDefaultPipeline =
@@ -89,6 +90,8 @@ struct EmitOptions {
   /// -emit=search and -emit=strategy: the search of the selected deploy.
   const SearchResult *search = nullptr;
   const DeploySpec *searched = nullptr;
+  /// A planned service (docs/serving.md): -emit=report, manifest and launch cover all its pools.
+  const ServiceResult *service = nullptr;
 };
 
 /// What an emit produces: one file (written to the output path), or files of a directory (named by it).

@@ -36,6 +36,7 @@ public:
   std::vector<std::unique_ptr<StrategySpec>> strategies;
   std::vector<std::unique_ptr<WorkloadSpec>> workloads;
   std::vector<std::unique_ptr<DeploySpec>> deploys;
+  std::vector<std::unique_ptr<ServiceSpec>> services;
   /// The evaluated value of every assignment, for -emit=ast.
   llvm::DenseMap<const AssignStmt *, Value> values;
   /// When set, the one deploy to check (-deploy); the others are listed by name only, unchecked.
@@ -46,6 +47,7 @@ public:
   std::vector<const Expr *> requireConditions;
 
   const DeploySpec *findDeploy(llvm::StringRef name) const;
+  const ServiceSpec *findService(llvm::StringRef name) const;
 
   /// Evaluate the `require` constraints of \p deploy's strategy against the deploy's values, reporting each one
   /// that does not hold (with the values that made it fail). \p measured adds or overrides named values (the

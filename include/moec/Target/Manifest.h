@@ -14,6 +14,7 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,22 @@ struct LaunchFile {
 
 /// The files that start \p plan with \p launcher; the manifest itself is always among them (manifest.json).
 /// Where an engine cannot express the plan, a warning says so.
+/// A service's manifest (docs/serving.md): its pools, each with its instance plan and the nodes of its instances.
+struct ServiceManifest {
+  struct Role {
+    std::string role;            ///< prefill, decode or aggregated
+    const ir::Plan *plan = nullptr; ///< one instance's plan
+    int64_t instances = 0;
+    std::vector<int64_t> instanceNodes; ///< per instance, the service-wide index of its first node
+  };
+  std::string name, mode;
+  double requestsPerSecond = 0, ttftSeconds = 0, tpotSeconds = 0;
+  int64_t gpus = 0, nodes = 0;
+  std::optional<std::pair<double, double>> kvTransfer; ///< bytes per request, seconds
+  std::vector<Role> roles;
+};
+void writeServiceManifest(const ServiceManifest &service, llvm::StringRef sourceText, llvm::raw_ostream &os);
+
 std::vector<LaunchFile> launchFiles(const ir::Plan &plan, llvm::StringRef sourceText, Launcher launcher,
                                     DiagEngine &diags);
 

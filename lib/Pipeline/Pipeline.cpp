@@ -179,6 +179,44 @@ Outcome emitViews(const ir::Plan &plan, const EmitOptions &options, OutputSet &o
 }
 } // namespace
 
+namespace {
+
+/// -emit=placement in \p format; an error at the strategy when the engine cannot express the placement.
+Outcome writePlacement(const ir::Plan &plan, PlacementFormat format, DiagEngine &diags, llvm::raw_ostream &os) {
+  const StrategySpec &s = plan.strategy();
+  bool uneven = false;
+  std::string text;
+  switch (format) {
+  case PlacementFormat::Csv:
+    writePlacementCsv(plan, os);
+    return Outcome::ok();
+  case PlacementFormat::SGLang:
+    text = writeSglangLocation(plan, uneven);
+    if (uneven)
+      diags.warning(s.locOf("redundant_experts"),
+                    "SGLang needs the same number of expert slots on every GPU; this plan's uneven slots are padded "
+                    "with repeated experts");
+    break;
+  case PlacementFormat::TrtLlm:
+  case PlacementFormat::VLLM:
+    text = format == PlacementFormat::TrtLlm ? writeTrtllmLoadBalancer(plan) : writeVllmExpertMap(plan);
+    if (text.empty()) {
+      int64_t slots = plan.model().moe.experts + s.redundantExperts;
+      diags.error(s.locOf(s.keys.count("redundant_experts") ? "redundant_experts" : "ep"),
+                  std::string(format == PlacementFormat::TrtLlm ? "TensorRT-LLM" : "vLLM") +
+                      " gives every rank the same number of expert slots, but " + std::to_string(slots) +
+                      " slots do not divide over ep = " + std::to_string(s.ep) + "; choose redundant_experts so " +
+                      "that experts + redundant_experts is a multiple of ep");
+      return Outcome::input();
+    }
+    break;
+  }
+  os << text;
+  return Outcome::ok();
+}
+
+} // namespace
+
 Outcome moec::emitOutputs(const Spec &spec, const ir::Plan *plan, const EmitOptions &options,
                           llvm::StringRef sourceText, const llvm::SourceMgr &srcMgr, DiagEngine &diags,
                           OutputSet &out) {
@@ -213,7 +251,8 @@ Outcome moec::emitOutputs(const Spec &spec, const ir::Plan *plan, const EmitOpti
     writeManifest(*plan, sourceText, os);
     break;
   case EmitKind::Placement:
-    writePlacementCsv(*plan, os);
+    if (Outcome written = writePlacement(*plan, options.placementFormat, diags, os); !written)
+      return written;
     break;
   case EmitKind::Search:
     printSearch(*options.search, *options.searched, options.format == ReportFormat::Json, os);

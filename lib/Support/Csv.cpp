@@ -7,14 +7,16 @@
 
 using namespace moec;
 
-std::optional<CsvFile> moec::readCsv(llvm::StringRef path, llvm::StringRef specPath,
-                                     llvm::ArrayRef<llvm::StringRef> header, llvm::SMLoc usedAt,
-                                     DiagEngine &diags) {
+std::string moec::resolveInputPath(llvm::StringRef path, llvm::StringRef specPath) {
   llvm::SmallString<256> resolved(path);
   if (!llvm::sys::path::is_absolute(path) && specPath != "<stdin>") {
     resolved = llvm::sys::path::parent_path(specPath);
     llvm::sys::path::append(resolved, path);
   }
+  return std::string(resolved);
+}
+
+std::optional<llvm::StringRef> moec::loadInputFile(llvm::StringRef resolved, llvm::SMLoc usedAt, DiagEngine &diags) {
   constexpr uint64_t maxBytes = 256u << 20;
   uint64_t size = 0;
   if (!llvm::sys::fs::file_size(resolved, size) && size > maxBytes) {
@@ -32,7 +34,16 @@ std::optional<CsvFile> moec::readCsv(llvm::StringRef path, llvm::StringRef specP
   }
   llvm::SourceMgr &srcMgr = diags.getSourceMgr();
   unsigned id = srcMgr.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
-  llvm::StringRef text = srcMgr.getMemoryBuffer(id)->getBuffer();
+  return srcMgr.getMemoryBuffer(id)->getBuffer();
+}
+
+std::optional<CsvFile> moec::readCsv(llvm::StringRef path, llvm::StringRef specPath,
+                                     llvm::ArrayRef<llvm::StringRef> header, llvm::SMLoc usedAt,
+                                     DiagEngine &diags) {
+  std::optional<llvm::StringRef> loaded = loadInputFile(resolveInputPath(path, specPath), usedAt, diags);
+  if (!loaded)
+    return std::nullopt;
+  llvm::StringRef text = *loaded;
 
   CsvFile file;
   file.loc = llvm::SMLoc::getFromPointer(text.begin());

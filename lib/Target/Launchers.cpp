@@ -187,29 +187,6 @@ spec:
   files.push_back({"kubernetes/leaderworkerset.yaml", text, false});
 }
 
-/// The placement as SGLang's --init-expert-location reads it: only `physical_to_logical_map`, one row per model
-/// layer (dense layers repeat the first MoE layer's row; SGLang does not read them).
-std::string sglangLocation(const Plan &plan, bool &uneven) {
-  int64_t slotsPerGpu = plan.maxSlotsPerGpu();
-  std::string out = "{\"physical_to_logical_map\": [\n";
-  const LayerPlacement &first = plan.placement.layers.front();
-  for (int64_t l = 0; l < plan.model().layers; ++l) {
-    const LayerPlacement *lp = plan.placement.forLayer(l);
-    std::vector<llvm::SmallVector<int32_t, 2>> held = (lp ? *lp : first).slots(plan.strategy().ep);
-    out += "  [";
-    bool firstValue = true;
-    for (int64_t p = 0; p < plan.strategy().ep; ++p)
-      for (int64_t k = 0; k < slotsPerGpu; ++k) {
-        bool filled = k < int64_t(held[p].size());
-        uneven |= !filled;
-        // SGLang has no empty slot: pad with the position's first expert (or expert 0 where it holds none).
-        out += (firstValue ? "" : ", ") + std::to_string(filled ? held[p][k] : held[p].empty() ? 0 : held[p][0]);
-        firstValue = false;
-      }
-    out += l + 1 < plan.model().layers ? "],\n" : "]\n";
-  }
-  return out + "]}\n";
-}
 
 void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, DiagEngine &diags) {
   const ClusterSpec &c = plan.cluster();
@@ -243,7 +220,7 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
       diags.warning(s.locOf("pp"), "the generated SGLang flags do not express pipeline parallelism (pp = " +
                                        std::to_string(s.pp) + ")");
     bool uneven = false;
-    files.push_back({"sglang/expert-location.json", sglangLocation(plan, uneven), false});
+    files.push_back({"sglang/expert-location.json", writeSglangLocation(plan, uneven), false});
     if (uneven)
       diags.warning(s.locOf("redundant_experts"),
                     "SGLang needs the same number of expert slots on every GPU; this plan's uneven slots are "

@@ -1,13 +1,19 @@
 //===- PlacementInputs.cpp - The files a placement reads, read before the pipeline -===//
 //
-// `placement = balanced` reads `expert_load` (CSV `layer,expert,tokens`) and optionally `expert_routes` (CSV
-// `layer,token,experts`); `placement = explicit` reads `placement_file` (CSV `layer,expert,replica,rank`). They
-// are read and checked here, with errors located in the files, before any pass runs: the expert-placement pass
-// only reads the result. Layers are the model's decoder-layer indices and must be MoE layers.
+// `placement = balanced` reads `expert_load` (CSV `layer,expert,tokens`, SGLang's expert-distribution dump as
+// JSON, a plain [layers][experts] JSON, or TensorRT-LLM's statistics directory) and optionally `expert_routes`
+// (CSV `layer,token,experts`); `placement = explicit` reads `placement_file` (CSV `layer,expert,replica,rank`,
+// SGLang's or vLLM's JSON map, TensorRT-LLM's YAML). They are read and checked here, with errors located in the
+// files, before any pass runs: the expert-placement pass only reads the result. Layers are the model's
+// decoder-layer indices and must be MoE layers; the engines' numberings are folded to them (EngineInputs.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Transforms/PlacementInputs.h"
+#include "EngineInputs.h"
 #include "moec/Support/Csv.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 #include <algorithm>
 
@@ -38,8 +44,31 @@ public:
     return std::pair{*layer, *expert};
   }
 
-  /// `expert_load`: `layer,expert,tokens`, every expert of every MoE layer once.
+  /// `expert_load`: an engine's record (docs/interop.md) or CSV `layer,expert,tokens`.
   std::optional<std::map<int64_t, std::vector<double>>> readLoads(llvm::ArrayRef<int64_t> moeLayers) {
+    std::string resolved = resolveInputPath(s.expertLoad, d.sourcePath);
+    llvm::StringRef name = llvm::sys::path::filename(resolved);
+    if (llvm::sys::fs::is_directory(resolved) || name == "meta_info.json")
+      return engine::readTrtllmStatistics(name == "meta_info.json" ? llvm::sys::path::parent_path(resolved)
+                                                                   : llvm::StringRef(resolved),
+                                          s.locOf("expert_load"), m, diags);
+    if (name.ends_with(".pt")) {
+      diags.error(s.locOf("expert_load"), "'" + s.expertLoad + "' is a PyTorch file, which moec does not read; "
+                                          "convert SGLang's dump with tools/sglang-dump-to-json.py (it needs "
+                                          "torch) and name the .json");
+      return std::nullopt;
+    }
+    if (name.ends_with(".json")) {
+      std::optional<llvm::StringRef> text = loadInputFile(resolved, s.locOf("expert_load"), diags);
+      if (!text)
+        return std::nullopt;
+      return engine::readJsonLoads(*text, s.expertLoad, m, diags);
+    }
+    return readCsvLoads(moeLayers);
+  }
+
+  /// `expert_load` as CSV: `layer,expert,tokens`, every expert of every MoE layer once.
+  std::optional<std::map<int64_t, std::vector<double>>> readCsvLoads(llvm::ArrayRef<int64_t> moeLayers) {
     static const llvm::StringRef header[] = {"layer", "expert", "tokens"};
     std::optional<CsvFile> file =
         readCsv(s.expertLoad, d.sourcePath, header, s.locOf("expert_load"), diags);
@@ -143,7 +172,22 @@ public:
     return routes;
   }
 
+  /// `placement_file`: an engine's map (SGLang or vLLM JSON, TensorRT-LLM YAML) or CSV `layer,expert,replica,rank`.
   std::optional<std::map<int64_t, ExpertReplicas>> readExplicit(llvm::ArrayRef<int64_t> moeLayers) {
+    std::string resolved = resolveInputPath(s.placementFile, d.sourcePath);
+    llvm::StringRef name = llvm::sys::path::filename(resolved);
+    bool json = name.ends_with(".json"), yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    if (json || yaml) {
+      std::optional<llvm::StringRef> text = loadInputFile(resolved, s.locOf("placement_file"), diags);
+      if (!text)
+        return std::nullopt;
+      return json ? engine::readJsonPlacement(*text, s.placementFile, d, diags)
+                  : engine::readTrtllmPlacement(*text, s.placementFile, d, diags);
+    }
+    return readCsvExplicit(moeLayers);
+  }
+
+  std::optional<std::map<int64_t, ExpertReplicas>> readCsvExplicit(llvm::ArrayRef<int64_t> moeLayers) {
     static const llvm::StringRef header[] = {"layer", "expert", "replica", "rank"};
     std::optional<CsvFile> file =
         readCsv(s.placementFile, d.sourcePath, header, s.locOf("placement_file"), diags);

@@ -71,6 +71,13 @@ cl::opt<Launcher> launcher(
                clEnumValN(Launcher::Megatron, "megatron", "Megatron-Core parallelism flags")),
     cl::cat(moecCategory));
 
+cl::opt<PlacementFormat> placementFormat(
+    "placement-format", cl::desc("Format of -emit=placement (docs/interop.md)"), cl::init(PlacementFormat::Csv),
+    cl::values(clEnumValN(PlacementFormat::Csv, "csv", "layer,expert,replica,rank (placement_file reads it back)"),
+               clEnumValN(PlacementFormat::SGLang, "sglang", "SGLang's --init-expert-location JSON"),
+               clEnumValN(PlacementFormat::TrtLlm, "trtllm", "TensorRT-LLM's moe_load_balancer YAML"),
+               clEnumValN(PlacementFormat::VLLM, "vllm", "vLLM's proposed initial expert map (MoE layers only)")),
+    cl::cat(moecCategory));
 cl::opt<ViewChoice> view(
     "view", cl::desc("Which view -emit=dot and -emit=svg draw"), cl::init(ViewChoice::Overview),
     cl::values(clEnumValN(ViewChoice::Overview, "overview", "replicas, EP groups, nodes, GPUs, experts"),
@@ -201,6 +208,8 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
     return notFor("-passes", "-emit=ir (every other emit needs the whole default pipeline)");
   if (launcher.getNumOccurrences() && emit != EmitKind::Launch)
     return notFor("-launcher", "-emit=launch");
+  if (placementFormat.getNumOccurrences() && emit != EmitKind::Placement)
+    return notFor("-placement-format", "-emit=placement");
   if (searchThreads.getNumOccurrences() && emit == EmitKind::Ast)
     return notFor("-j", "a deploy whose strategy searches");
   if ((view.getNumOccurrences() || viewLayer.getNumOccurrences() || viewReplica.getNumOccurrences() ||
@@ -272,6 +281,7 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
   emitOptions.emit = emit;
   emitOptions.format = format;
   emitOptions.launcher = launcher;
+  emitOptions.placementFormat = placementFormat;
   emitOptions.views = view;
   emitOptions.where.layer = viewLayer;
   emitOptions.where.replica = viewReplica;

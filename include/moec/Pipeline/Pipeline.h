@@ -83,6 +83,7 @@ struct EmitOptions {
   EmitKind emit = EmitKind::Ast;
   ReportFormat format = ReportFormat::Text;
   Launcher launcher = Launcher::Torchrun;
+  PlacementFormat placementFormat = PlacementFormat::Csv; ///< -emit=placement: whose format
   ViewChoice views = ViewChoice::Overview; ///< -emit=dot/svg: which views
   ViewOptions where; ///< -emit=dot/svg: the layer, replica and GPU they show (its view is set per view)
   /// Where the output goes ("-" for standard output); outputs of several files need a directory.

@@ -39,6 +39,12 @@ struct CsvFile {
 /// check that its header is \p header exactly and every row has as many fields. A missing or unreadable file is
 /// reported at \p usedAt (the key that names it). Returns nullopt when the file cannot be used at all; rows with
 /// the wrong number of fields are reported and left out, so that the caller can check the others too.
+/// The path \p path names, resolved against the directory of the spec \p specPath (absolute paths as they are).
+std::string resolveInputPath(llvm::StringRef path, llvm::StringRef specPath);
+/// Load the file at \p resolved into the diagnostics' SourceMgr (so errors can point into it) and return its
+/// text; an error at \p usedAt when it cannot be read, is a directory, or is over 256 MiB.
+std::optional<llvm::StringRef> loadInputFile(llvm::StringRef resolved, llvm::SMLoc usedAt, DiagEngine &diags);
+
 std::optional<CsvFile> readCsv(llvm::StringRef path, llvm::StringRef specPath, llvm::ArrayRef<llvm::StringRef> header,
                                llvm::SMLoc usedAt, DiagEngine &diags);
 

@@ -60,6 +60,21 @@ struct ServiceManifest {
 };
 void writeServiceManifest(const ServiceManifest &service, llvm::StringRef sourceText, llvm::raw_ostream &os);
 
+/// The engine placement formats of -emit=placement (docs/interop.md): one canonical table (the plan's placement),
+/// re-indexed for each engine.
+enum class PlacementFormat { Csv, SGLang, TrtLlm, VLLM };
+/// SGLang's --init-expert-location: {"physical_to_logical_map": [decoder layers][ep x slots per GPU]}, dense layers
+/// repeating the first MoE layer's row (SGLang reads none of them); \p uneven is set when a GPU holds fewer slots
+/// than another (padded with its first expert: SGLang has no empty slot).
+std::string writeSglangLocation(const ir::Plan &plan, bool &uneven);
+/// TensorRT-LLM's moe_load_balancer YAML: num_slots, initial_global_assignments keyed by decoder-layer index (each
+/// rank's num_slots / ep slots in turn), layer_updates_per_iter 0 (static). Empty when the slots do not divide
+/// evenly over the ranks, which TensorRT-LLM cannot express.
+std::string writeTrtllmLoadBalancer(const ir::Plan &plan);
+/// vLLM's proposed initial expert map (vllm-project/vllm#49572): [MoE layers][physical slots], physical to
+/// logical, rank r holding slots [r * local, (r + 1) * local). Empty when the slots are uneven.
+std::string writeVllmExpertMap(const ir::Plan &plan);
+
 std::vector<LaunchFile> launchFiles(const ir::Plan &plan, llvm::StringRef sourceText, Launcher launcher,
                                     DiagEngine &diags);
 

@@ -1,0 +1,44 @@
+//===- EngineInputs.h - Expert loads and placements in the engines' formats -*- C++ -*-===//
+//
+// Private to the placement inputs (PlacementInputs.cpp): readers of what SGLang, TensorRT-LLM and vLLM record or
+// read (docs/interop.md), each folding the engine's layer numbering to moec's (decoder-layer indices of MoE
+// layers), with every problem a diagnostic located in the file.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_LIB_TRANSFORMS_ENGINEINPUTS_H
+#define MOEC_LIB_TRANSFORMS_ENGINEINPUTS_H
+
+#include "moec/Balance/Balance.h"
+#include "moec/Deploy/Deploy.h"
+#include "moec/Support/Diagnostics.h"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace moec::engine {
+
+using Loads = std::map<int64_t, std::vector<double>>;
+using Table = std::map<int64_t, ExpertReplicas>;
+
+/// `expert_load` as JSON: SGLang's expert-distribution dump ({"logical_count": [steps][layers][experts] or
+/// [layers][experts], ...}, a row per decoder layer) or a plain [layers][experts] array (a row per MoE layer, or
+/// per decoder layer).
+std::optional<Loads> readJsonLoads(llvm::StringRef text, llvm::StringRef path, const ModelSpec &model,
+                                   DiagEngine &diags);
+
+/// `expert_load` as TensorRT-LLM's statistics directory: meta_info.json and rank<r>.safetensors, whose tensors
+/// `<iter>_<layer>` count each expert's tokens (layer: the decoder-layer index); summed over iterations and ranks.
+std::optional<Loads> readTrtllmStatistics(llvm::StringRef directory, llvm::SMLoc usedAt, const ModelSpec &model,
+                                          DiagEngine &diags);
+
+/// `placement_file` as SGLang's --init-expert-location JSON, vLLM's proposed expert map (JSON), or TensorRT-LLM's
+/// moe_load_balancer YAML (the subset its README and moec write).
+std::optional<Table> readJsonPlacement(llvm::StringRef text, llvm::StringRef path, const DeploySpec &deploy,
+                                       DiagEngine &diags);
+std::optional<Table> readTrtllmPlacement(llvm::StringRef text, llvm::StringRef path, const DeploySpec &deploy,
+                                         DiagEngine &diags);
+
+} // namespace moec::engine
+
+#endif // MOEC_LIB_TRANSFORMS_ENGINEINPUTS_H

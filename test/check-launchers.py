@@ -49,7 +49,7 @@ def engine_flags(path):
         lines = [l for l in f.read().replace("\\\n", " ").splitlines() if l.startswith("exec ") or "=(--" in l]
     return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9_-]*)", " ".join(lines)))
 
-launchers = ["torchrun", "slurm", "mpirun", "kubernetes", "sglang", "vllm", "megatron"]
+launchers = ["torchrun", "slurm", "mpirun", "kubernetes", "sglang", "vllm", "megatron", "llm-d", "aiconfigurator"]
 failed = 0
 scripts = 0
 for spec in specs:

@@ -652,21 +652,15 @@ Outcome serviceLaunch(const ServiceResult &r, const EmitOptions &options, llvm::
               "--host 0.0.0.0 --port 8000\n";
     out.files.push_back({"router.sh", router, true});
   }
-  if (options.launcher == Launcher::VLLM) {
-    // llm-d-modelservice's values (user-asks.md, part 2 (e)): per role, replicas and parallelism.
-    std::string values = fmt::format("# moec: llm-d-modelservice parallelism of service {} (merge into your values)\n",
-                                     commentText(sv.name));
-    for (const ServiceRole &role : r.roles) {
-      const ir::Plan &plan = *role.compiled.plan;
-      const StrategySpec &st = plan.strategy();
-      int64_t data = plan.deploy->derived.attentionDp;
-      int64_t workers = plan.cluster().nodes;
-      values += fmt::format("{}:\n  replicas: {}\n  parallelism:\n    tensor: {}\n    data: {}\n    dataLocal: {}\n"
-                            "    workers: {}\n",
-                            role.role == "aggregated" ? "decode" : role.role, role.instances, st.tp, data,
-                            data / workers, workers);
-    }
-    out.files.push_back({"llm-d-values.yaml", values, false});
+  if (options.launcher == Launcher::LlmD || options.launcher == Launcher::AIConfigurator) {
+    // The deployment formats users share, for the whole service: every pool a role with its instances.
+    std::vector<DeploymentRole> roles;
+    for (const ServiceRole &role : r.roles)
+      roles.push_back({role.role == "aggregated" ? "agg" : role.role, role.compiled.plan.get(), role.instances});
+    if (options.launcher == Launcher::LlmD)
+      out.files.push_back({"llm-d/values.yaml", writeLlmdValues(roles, sv.name), false});
+    else
+      out.files.push_back({"aiconfigurator/generator_config.yaml", writeAiconfiguratorConfig(roles, sv.name), false});
   }
   return diags.hasErrors() ? Outcome::input() : Outcome::ok();
 }

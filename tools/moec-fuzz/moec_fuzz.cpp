@@ -74,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     emitAll(compiled.plan.get(), options);
     options.emit = EmitKind::Launch;
     for (Launcher l : {Launcher::Torchrun, Launcher::Slurm, Launcher::Mpirun, Launcher::Kubernetes, Launcher::SGLang,
-                       Launcher::VLLM, Launcher::Megatron}) {
+                       Launcher::VLLM, Launcher::Megatron, Launcher::LlmD, Launcher::AIConfigurator}) {
       options.launcher = l;
       emitAll(compiled.plan.get(), options);
     }
@@ -101,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     options.format = ReportFormat::Json;
     emitAll(nullptr, options);
     options.emit = EmitKind::Launch;
-    for (Launcher l : {Launcher::SGLang, Launcher::VLLM}) {
+    for (Launcher l : {Launcher::SGLang, Launcher::VLLM, Launcher::LlmD, Launcher::AIConfigurator}) {
       options.launcher = l;
       emitAll(nullptr, options);
     }

@@ -68,7 +68,10 @@ cl::opt<Launcher> launcher(
                clEnumValN(Launcher::Kubernetes, "kubernetes", "a LeaderWorkerSet, one pod per node"),
                clEnumValN(Launcher::SGLang, "sglang", "SGLang server flags and its expert-location file"),
                clEnumValN(Launcher::VLLM, "vllm", "vLLM serve flags"),
-               clEnumValN(Launcher::Megatron, "megatron", "Megatron-Core parallelism flags")),
+               clEnumValN(Launcher::Megatron, "megatron", "Megatron-Core parallelism flags"),
+               clEnumValN(Launcher::LlmD, "llm-d", "llm-d-modelservice parallelism values"),
+               clEnumValN(Launcher::AIConfigurator, "aiconfigurator",
+                          "AIConfigurator generator_config.yaml Workers sections")),
     cl::cat(moecCategory));
 
 cl::opt<PlacementFormat> placementFormat(

@@ -33,7 +33,7 @@ constexpr size_t kConfigMapLimit = 1 << 20;
 /// primary), the format placement = explicit reads back.
 void writePlacementCsv(const ir::Plan &plan, llvm::raw_ostream &os);
 
-enum class Launcher { Torchrun, Slurm, Mpirun, Kubernetes, SGLang, VLLM, Megatron };
+enum class Launcher { Torchrun, Slurm, Mpirun, Kubernetes, SGLang, VLLM, Megatron, LlmD, AIConfigurator };
 llvm::StringRef spell(Launcher l);
 
 struct LaunchFile {
@@ -74,6 +74,20 @@ std::string writeTrtllmLoadBalancer(const ir::Plan &plan);
 /// vLLM's proposed initial expert map (vllm-project/vllm#49572): [MoE layers][physical slots], physical to
 /// logical, rank r holding slots [r * local, (r + 1) * local). Empty when the slots are uneven.
 std::string writeVllmExpertMap(const ir::Plan &plan);
+
+/// A pool of a deployment-format file: its role, one instance's plan, and the instances.
+struct DeploymentRole {
+  std::string role;              ///< prefill, decode or agg
+  const ir::Plan *plan = nullptr;
+  int64_t instances = 1;
+};
+/// llm-d-modelservice values (user-asks.md, part 2 (e)): per role `replicas` and
+/// `parallelism.{tensor, data, dataLocal, workers}` (vLLM's attention TP and DP, DP ranks per node, nodes).
+std::string writeLlmdValues(llvm::ArrayRef<DeploymentRole> roles, llvm::StringRef name);
+/// AIConfigurator's generator_config.yaml sections a plan fills: `WorkerConfig.<role>_workers`, `Workers.<role>`
+/// (tensor, pipeline and data parallel sizes, gpus_per_worker, moe_tensor/expert_parallel_size, max_batch_size)
+/// and `NodeConfig.num_gpus_per_node`; a worker is one EP group (times its stages), so dp groups are dp workers.
+std::string writeAiconfiguratorConfig(llvm::ArrayRef<DeploymentRole> roles, llvm::StringRef name);
 
 std::vector<LaunchFile> launchFiles(const ir::Plan &plan, llvm::StringRef sourceText, Launcher launcher,
                                     DiagEngine &diags);

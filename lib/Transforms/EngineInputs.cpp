@@ -6,7 +6,7 @@
 // indices of the MoE layers.
 //
 //===----------------------------------------------------------------------===//
-#include "EngineInputs.h"
+#include "moec/Transforms/EngineInputs.h"
 
 #include "moec/Support/Csv.h"
 #include "moec/Support/LocatedJson.h"
@@ -223,6 +223,95 @@ std::optional<Loads> engine::readJsonLoads(llvm::StringRef text, llvm::StringRef
   return loads;
 }
 
+bool engine::addSafetensorsCounts(llvm::StringRef data, llvm::StringRef path, const ModelSpec &m, Loads &loads,
+                                  DiagEngine &diags) {
+  llvm::SMLoc start = at(data.begin());
+  if (data.size() < 8) {
+    diags.error(start, "'" + path.str() + "' is not a safetensors file: it is shorter than its 8-byte header size");
+    return false;
+  }
+  uint64_t headerSize = llvm::support::endian::read64le(data.data());
+  if (headerSize > data.size() - 8) {
+    diags.error(start, "'" + path.str() + "' is not a safetensors file: its header of " + std::to_string(headerSize) +
+                           " bytes is longer than the file");
+    return false;
+  }
+  llvm::StringRef headerText = data.substr(8, headerSize);
+  llvm::StringRef payload = data.substr(8 + headerSize);
+  JsonValue header;
+  if (!parsed(headerText, path, header, diags))
+    return false;
+  if (header.kind != JsonValue::Kind::Object) {
+    diags.error(at(header.where), "a safetensors header is a JSON object, not " + header.describe().str());
+    return false;
+  }
+  for (const JsonMember &t : header.members) {
+    if (t.key == "__metadata__")
+      continue;
+    auto [iterText, layerText] = llvm::StringRef(t.key).split('_');
+    int64_t iter, layer;
+    if (iterText.getAsInteger(10, iter) || layerText.getAsInteger(10, layer) || iter < 0 || layer < 0) {
+      diags.error(at(t.value.keyWhere), "tensor '" + t.key + "' is not named <iteration>_<layer>, as "
+                                                               "TensorRT-LLM's expert statistics are");
+      return false;
+    }
+    if (layer >= m.layers || !m.isMoeLayer(layer)) {
+      diags.error(at(t.value.keyWhere), "tensor '" + t.key + "': layer " + std::to_string(layer) +
+                                            " is not a MoE layer of model '" + m.name + "' (MoE layers are " +
+                                            m.describeMoeLayers() + ")");
+      return false;
+    }
+    const JsonValue *dtype = t.value.get("dtype"), *shape = t.value.get("shape"),
+                    *offsets = t.value.get("data_offsets");
+    static const std::pair<llvm::StringRef, int> sizes[] = {{"I8", 1},  {"U8", 1},  {"I16", 2}, {"U16", 2},
+                                                            {"I32", 4}, {"U32", 4}, {"I64", 8}, {"U64", 8},
+                                                            {"F32", 4}, {"F64", 8}};
+    int width = 0;
+    if (dtype && dtype->kind == JsonValue::Kind::String)
+      for (auto [name, w] : sizes)
+        if (dtype->string == name)
+          width = w;
+    bool shapeOk = shape && shape->kind == JsonValue::Kind::Array && shape->items.size() == 1 &&
+                   shape->items[0].kind == JsonValue::Kind::Number &&
+                   int64_t(shape->items[0].number) == m.moe.experts;
+    bool offsetsOk = offsets && offsets->kind == JsonValue::Kind::Array && offsets->items.size() == 2 &&
+                     offsets->items[0].integral && offsets->items[1].integral &&
+                     offsets->items[0].number >= 0 && offsets->items[1].number <= double(payload.size()) &&
+                     offsets->items[1].number - offsets->items[0].number == double(width) * double(m.moe.experts);
+    if (!width || !shapeOk || !offsetsOk) {
+      diags.error(at(t.value.where),
+                  "tensor '" + t.key + "' must be " + std::to_string(m.moe.experts) +
+                      " counts (shape [" + std::to_string(m.moe.experts) + "], an integer or float dtype) with " +
+                      "data_offsets inside the file" + (!width && dtype ? ", not dtype " + dtype->string : ""));
+      return false;
+    }
+    const char *p = payload.data() + int64_t(offsets->items[0].number);
+    std::vector<double> &sum = loads[layer];
+    sum.resize(size_t(m.moe.experts), 0.0);
+    namespace endian = llvm::support::endian;
+    for (int64_t e = 0; e < m.moe.experts; ++e, p += width) {
+      llvm::StringRef type = dtype->string;
+      double v = type == "I8"    ? double(int8_t(*p))
+                 : type == "U8"  ? double(uint8_t(*p))
+                 : type == "I16" ? double(int16_t(endian::read16le(p)))
+                 : type == "U16" ? double(endian::read16le(p))
+                 : type == "I32" ? double(int32_t(endian::read32le(p)))
+                 : type == "U32" ? double(endian::read32le(p))
+                 : type == "I64" ? double(int64_t(endian::read64le(p)))
+                 : type == "U64" ? double(endian::read64le(p))
+                 : type == "F32" ? double(llvm::bit_cast<float>(endian::read32le(p)))
+                                 : llvm::bit_cast<double>(endian::read64le(p));
+      if (!(v >= 0) || !std::isfinite(v)) {
+        diags.error(at(t.value.where), "tensor '" + t.key + "' counts " + std::to_string(v) + " tokens for expert " +
+                                           std::to_string(e) + ": a count is zero or more");
+        return false;
+      }
+      sum[size_t(e)] += v;
+    }
+  }
+  return true;
+}
+
 std::optional<Loads> engine::readTrtllmStatistics(llvm::StringRef directory, llvm::SMLoc usedAt, const ModelSpec &m,
                                                   DiagEngine &diags) {
   llvm::SmallString<256> metaPath(directory);
@@ -266,90 +355,8 @@ std::optional<Loads> engine::readTrtllmStatistics(llvm::StringRef directory, llv
     std::optional<llvm::StringRef> data = loadInputFile(file, usedAt, diags);
     if (!data)
       return std::nullopt;
-    llvm::SMLoc start = at(data->begin());
-    if (data->size() < 8) {
-      diags.error(start, "'" + file + "' is not a safetensors file: it is shorter than its 8-byte header size");
+    if (!addSafetensorsCounts(*data, file, m, loads, diags))
       return std::nullopt;
-    }
-    uint64_t headerSize = llvm::support::endian::read64le(data->data());
-    if (headerSize > data->size() - 8) {
-      diags.error(start, "'" + file + "' is not a safetensors file: its header of " + std::to_string(headerSize) +
-                             " bytes is longer than the file");
-      return std::nullopt;
-    }
-    llvm::StringRef headerText = data->substr(8, headerSize);
-    llvm::StringRef payload = data->substr(8 + headerSize);
-    JsonValue header;
-    if (!parsed(headerText, file, header, diags))
-      return std::nullopt;
-    if (header.kind != JsonValue::Kind::Object) {
-      diags.error(at(header.where), "a safetensors header is a JSON object, not " + header.describe().str());
-      return std::nullopt;
-    }
-    for (const JsonMember &t : header.members) {
-      if (t.key == "__metadata__")
-        continue;
-      auto [iterText, layerText] = llvm::StringRef(t.key).split('_');
-      int64_t iter, layer;
-      if (iterText.getAsInteger(10, iter) || layerText.getAsInteger(10, layer) || iter < 0 || layer < 0) {
-        diags.error(at(t.value.keyWhere), "tensor '" + t.key + "' is not named <iteration>_<layer>, as "
-                                                                 "TensorRT-LLM's expert statistics are");
-        return std::nullopt;
-      }
-      if (layer >= m.layers || !m.isMoeLayer(layer)) {
-        diags.error(at(t.value.keyWhere), "tensor '" + t.key + "': layer " + std::to_string(layer) +
-                                              " is not a MoE layer of model '" + m.name + "' (MoE layers are " +
-                                              m.describeMoeLayers() + ")");
-        return std::nullopt;
-      }
-      const JsonValue *dtype = t.value.get("dtype"), *shape = t.value.get("shape"),
-                      *offsets = t.value.get("data_offsets");
-      static const std::pair<llvm::StringRef, int> sizes[] = {{"I8", 1},  {"U8", 1},  {"I16", 2}, {"U16", 2},
-                                                              {"I32", 4}, {"U32", 4}, {"I64", 8}, {"U64", 8},
-                                                              {"F32", 4}, {"F64", 8}};
-      int width = 0;
-      if (dtype && dtype->kind == JsonValue::Kind::String)
-        for (auto [name, w] : sizes)
-          if (dtype->string == name)
-            width = w;
-      bool shapeOk = shape && shape->kind == JsonValue::Kind::Array && shape->items.size() == 1 &&
-                     shape->items[0].kind == JsonValue::Kind::Number &&
-                     int64_t(shape->items[0].number) == m.moe.experts;
-      bool offsetsOk = offsets && offsets->kind == JsonValue::Kind::Array && offsets->items.size() == 2 &&
-                       offsets->items[0].integral && offsets->items[1].integral &&
-                       offsets->items[0].number >= 0 && offsets->items[1].number <= double(payload.size()) &&
-                       offsets->items[1].number - offsets->items[0].number == double(width) * double(m.moe.experts);
-      if (!width || !shapeOk || !offsetsOk) {
-        diags.error(at(t.value.where),
-                    "tensor '" + t.key + "' must be " + std::to_string(m.moe.experts) +
-                        " counts (shape [" + std::to_string(m.moe.experts) + "], an integer or float dtype) with " +
-                        "data_offsets inside the file" + (!width && dtype ? ", not dtype " + dtype->string : ""));
-        return std::nullopt;
-      }
-      const char *p = payload.data() + int64_t(offsets->items[0].number);
-      std::vector<double> &sum = loads[layer];
-      sum.resize(size_t(m.moe.experts), 0.0);
-      namespace endian = llvm::support::endian;
-      for (int64_t e = 0; e < m.moe.experts; ++e, p += width) {
-        llvm::StringRef type = dtype->string;
-        double v = type == "I8"    ? double(int8_t(*p))
-                   : type == "U8"  ? double(uint8_t(*p))
-                   : type == "I16" ? double(int16_t(endian::read16le(p)))
-                   : type == "U16" ? double(endian::read16le(p))
-                   : type == "I32" ? double(int32_t(endian::read32le(p)))
-                   : type == "U32" ? double(endian::read32le(p))
-                   : type == "I64" ? double(int64_t(endian::read64le(p)))
-                   : type == "U64" ? double(endian::read64le(p))
-                   : type == "F32" ? double(llvm::bit_cast<float>(endian::read32le(p)))
-                                   : llvm::bit_cast<double>(endian::read64le(p));
-        if (!(v >= 0) || !std::isfinite(v)) {
-          diags.error(at(t.value.where), "tensor '" + t.key + "' counts " + std::to_string(v) + " tokens for expert " +
-                                             std::to_string(e) + ": a count is zero or more");
-          return std::nullopt;
-        }
-        sum[size_t(e)] += v;
-      }
-    }
   }
   if (!complete(loads, m, directory, usedAt, diags))
     return std::nullopt;

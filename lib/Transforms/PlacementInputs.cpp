@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Transforms/PlacementInputs.h"
-#include "EngineInputs.h"
+#include "moec/Transforms/EngineInputs.h"
 #include "moec/Support/Csv.h"
 
 #include "llvm/Support/FileSystem.h"

@@ -13,7 +13,9 @@
 #include "moec/Pipeline/Search.h"
 #include "moec/Pipeline/Service.h"
 #include "moec/Support/LocatedJson.h"
+#include "moec/Transforms/EngineInputs.h"
 
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -21,6 +23,51 @@
 #include <cstdint>
 
 using namespace moec;
+
+namespace {
+
+/// A small deploy (4 decoder layers, the first dense; 8 experts, ep 8 with 8 redundant) for the engine readers.
+const DeploySpec &engineDeploy() {
+  static llvm::SourceMgr srcMgr;
+  static std::string messages;
+  static llvm::raw_string_ostream stream(messages);
+  static DiagEngine diags(srcMgr, stream);
+  static FrontendResult front = [] {
+    FrontendOptions options;
+    options.allowFileImports = false;
+    return runFrontendOnText(R"(
+gpu G { memory = 80 GB; compute = 989 TFLOPS; mem_bandwidth = 3.35 TB/s; }
+model M { layers = 4; dense_layers = 1; hidden = 256; precision = bf16;
+  attention { kind = mha; heads = 4; head_dim = 64; } mlp { hidden = 512; activation = gelu; }
+  moe { experts = 8; top_k = 2; expert_hidden = 128; activation = silu; } }
+cluster C { nodes = 1; gpus_per_node = 8; gpu = G; intra_node { bandwidth = 450 GB/s; latency = 2 us; } }
+strategy S { ep = 8; dp = 1; tp = 1; pp = 1; placement = contiguous; redundant_experts = 8; }
+workload W { phase = prefill; micro_batch = 1; seq = 16; }
+deploy D { model = M; cluster = C; strategy = S; workload = W; }
+)",
+                             "engine.moe", options, diags);
+  }();
+  return *front.spec->deploys.front();
+}
+
+/// The input as each engine file moec reads: JSON loads and placements, TensorRT-LLM's YAML and safetensors.
+void fuzzEngineReaders(llvm::StringRef text) {
+  const DeploySpec &d = engineDeploy();
+  llvm::SourceMgr srcMgr;
+  std::string messages;
+  llvm::raw_string_ostream stream(messages);
+  DiagEngine diags(srcMgr, stream);
+  unsigned id = srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "engine-input"), llvm::SMLoc());
+  llvm::StringRef held = srcMgr.getMemoryBuffer(id)->getBuffer();
+  (void)engine::readJsonLoads(held, "engine-input", *d.model, diags);
+  (void)engine::readJsonPlacement(held, "engine-input", d, diags);
+  (void)engine::readTrtllmPlacement(held, "engine-input", d, diags);
+  engine::Loads loads;
+  (void)engine::addSafetensorsCounts(held, "engine-input", *d.model, loads, diags);
+  diags.printSummary();
+}
+
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llvm::StringRef text(reinterpret_cast<const char *>(data), size);
@@ -30,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::string error;
     (void)parseJson(text, json, errorAt, error);
   }
+  fuzzEngineReaders(text);
   llvm::SourceMgr srcMgr;
   std::string messages;
   llvm::raw_string_ostream diagStream(messages);

@@ -1,12 +1,12 @@
 //===- EngineInputs.h - Expert loads and placements in the engines' formats -*- C++ -*-===//
 //
-// Private to the placement inputs (PlacementInputs.cpp): readers of what SGLang, TensorRT-LLM and vLLM record or
+// Used by the placement inputs (PlacementInputs.cpp) and the fuzzer: readers of what SGLang, TensorRT-LLM and vLLM record or
 // read (docs/interop.md), each folding the engine's layer numbering to moec's (decoder-layer indices of MoE
 // layers), with every problem a diagnostic located in the file.
 //
 //===----------------------------------------------------------------------===//
-#ifndef MOEC_LIB_TRANSFORMS_ENGINEINPUTS_H
-#define MOEC_LIB_TRANSFORMS_ENGINEINPUTS_H
+#ifndef MOEC_TRANSFORMS_ENGINEINPUTS_H
+#define MOEC_TRANSFORMS_ENGINEINPUTS_H
 
 #include "moec/Balance/Balance.h"
 #include "moec/Deploy/Deploy.h"
@@ -29,6 +29,11 @@ std::optional<Loads> readJsonLoads(llvm::StringRef text, llvm::StringRef path, c
 
 /// `expert_load` as TensorRT-LLM's statistics directory: meta_info.json and rank<r>.safetensors, whose tensors
 /// `<iter>_<layer>` count each expert's tokens (layer: the decoder-layer index); summed over iterations and ranks.
+/// Add the counts of one rank<r>.safetensors file (its bytes \p data, loaded in the diagnostics' SourceMgr) to
+/// \p loads; false when it is not a statistics file of \p model (reported, located in it).
+bool addSafetensorsCounts(llvm::StringRef data, llvm::StringRef path, const ModelSpec &model, Loads &loads,
+                          DiagEngine &diags);
+
 std::optional<Loads> readTrtllmStatistics(llvm::StringRef directory, llvm::SMLoc usedAt, const ModelSpec &model,
                                           DiagEngine &diags);
 
@@ -41,4 +46,4 @@ std::optional<Table> readTrtllmPlacement(llvm::StringRef text, llvm::StringRef p
 
 } // namespace moec::engine
 
-#endif // MOEC_LIB_TRANSFORMS_ENGINEINPUTS_H
+#endif // MOEC_TRANSFORMS_ENGINEINPUTS_H

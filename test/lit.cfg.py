@@ -53,3 +53,12 @@ loads = os.path.normpath(os.path.join(source_root, "..", "shared", "loads"))
 config.substitutions.append(("%loads", loads))
 if os.path.exists(os.path.join(loads, "dsv3-256e-top8-g8.lognormal0.6.train.load.csv")):
     config.available_features.add("loads")
+
+# The HTML page's tests load it in headless Chromium (Debian's chromium, installed by `.ci/deps test`). In CI a
+# missing Chromium is an error, not a skipped test.
+chromium = shutil.which("chromium")
+if chromium:
+    config.available_features.add("chromium")
+    config.substitutions.append(("%chromium", chromium))
+elif os.environ.get("CI"):
+    lit_config.fatal("CI=true but chromium is not installed: run .ci/deps test")

@@ -1,10 +1,12 @@
 //===- Pipeline.cpp - From a checked spec to written outputs --------------===//
 #include "moec/Pipeline/Pipeline.h"
+#include "moec/Pipeline/Html.h"
 #include "moec/Pipeline/Search.h"
 #include "moec/Pipeline/Service.h"
 #include "moec/Frontend/Frontend.h"
 #include "moec/Support/OutputFile.h"
 #include "moec/Target/Report.h"
+#include "moec/Target/Trace.h"
 #include "moec/Transforms/PlacementInputs.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -125,6 +127,10 @@ llvm::StringRef moec::spell(EmitKind kind) {
     return "search";
   case EmitKind::Strategy:
     return "strategy";
+  case EmitKind::Trace:
+    return "trace";
+  case EmitKind::Html:
+    return "html";
   }
   llvm_unreachable("unknown emit");
 }
@@ -259,6 +265,24 @@ Outcome moec::emitOutputs(const Spec &spec, const ir::Plan *plan, const EmitOpti
     break;
   case EmitKind::Strategy:
     os << winnerBlock(*options.search, *options.searched);
+    break;
+  case EmitKind::Trace: {
+    std::vector<int64_t> ranks = options.traceRanks;
+    if (options.traceAllRanks)
+      for (const ir::Device &d : plan->devices)
+        ranks.push_back(d.rank);
+    if (ranks.empty())
+      ranks = defaultTraceRanks(*plan);
+    for (int64_t r : ranks)
+      if (r < 0 || r >= int64_t(plan->devices.size()))
+        return Outcome::usage("-gpu=" + std::to_string(r) + " is not a GPU of deploy '" + plan->deploy->name +
+                              "' (ranks 0.." + std::to_string(plan->devices.size() - 1) + ")");
+    writeTrace(*plan, ranks, os);
+    break;
+  }
+  case EmitKind::Html:
+    if (Outcome written = writeHtml(plan, options, diags, os); !written)
+      return written;
     break;
   case EmitKind::Dot:
   case EmitKind::Svg:

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Pipeline/Service.h"
 
+#include "moec/Pipeline/Html.h"
 #include "moec/Support/Strings.h"
 #include "moec/Support/Units.h"
 #include "moec/Target/Report.h"
@@ -683,13 +684,17 @@ Outcome moec::emitServiceOutputs(const ServiceResult &r, const EmitOptions &opti
     break;
   case EmitKind::Launch:
     return serviceLaunch(r, options, sourceText, diags, out);
+  case EmitKind::Html:
+    if (Outcome written = writeHtml(nullptr, options, diags, os); !written)
+      return written;
+    break;
   default: {
     std::string roles;
     for (const ServiceRole &role : r.roles)
       roles += (roles.empty() ? "" : ", ") + role.role + " -deploy=" + role.declared->name;
     return Outcome::usage("-emit=" + spell(options.emit).str() + " shows one plan; service '" + r.service->name +
                           "' has one per pool: compile a pool's deploy (" + roles + "), or use -emit=report, " +
-                          "-emit=manifest or -emit=launch for the whole service");
+                          "-emit=manifest, -emit=launch or -emit=html for the whole service");
   }
   }
   out.files.push_back({std::string(), std::move(text), false});

@@ -61,6 +61,7 @@ public:
   CostResult run() {
     CostResult r;
     r.microBatches = w.overlap == Overlap::TwoMicroBatch ? 2 : 1;
+    r.commSms = ph.commSms;
     double flopsAverage = 0; // per GPU per micro-batch, experts at their mean load
     if (!plan.dense.ops.empty()) {
       r.dense = layerTime(plan.dense, nullptr, flopsAverage);
@@ -268,6 +269,8 @@ private:
       lt.total = lt.compute + lt.communication;
       lt.exposed = lt.communication;
     }
+    for (const Op &op : p.ops)
+      lt.opSeconds.push_back(op.seconds);
     return lt;
   }
 

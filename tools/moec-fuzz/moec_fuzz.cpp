@@ -113,7 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       continue;
     EmitOptions options;
     options.outputPath = "fuzz-out"; // never written: the outputs stay in memory
-    for (EmitKind emit : {EmitKind::IR, EmitKind::Report, EmitKind::Manifest, EmitKind::Placement}) {
+    for (EmitKind emit : {EmitKind::IR, EmitKind::Report, EmitKind::Manifest, EmitKind::Placement, EmitKind::Trace}) {
       options.emit = emit;
       emitAll(compiled.plan.get(), options);
     }

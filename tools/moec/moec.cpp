@@ -56,7 +56,11 @@ cl::opt<EmitKind> emit("emit", cl::desc("What to print"), cl::init(EmitKind::Ast
                                   clEnumValN(EmitKind::Strategy, "strategy",
                                              "the search's winning strategy, as a block to paste"),
                                   clEnumValN(EmitKind::Launch, "launch",
-                                             "launcher files and the manifest, in the directory -o names")),
+                                             "launcher files and the manifest, in the directory -o names"),
+                                  clEnumValN(EmitKind::Trace, "trace",
+                                             "the forecast step as a Chrome Trace / Perfetto JSON timeline"),
+                                  clEnumValN(EmitKind::Html, "html",
+                                             "one self-contained HTML page: report, charts, views")),
                        cl::cat(moecCategory));
 
 cl::opt<Launcher> launcher(
@@ -95,7 +99,12 @@ cl::opt<int64_t> viewLayer("layer", cl::desc("The layer a view shows (default: t
                            cl::value_desc("n"), cl::init(-1), cl::cat(moecCategory));
 cl::opt<int64_t> viewReplica("replica", cl::desc("The data-parallel replica a view shows (default 0)"),
                              cl::value_desc("n"), cl::init(0), cl::cat(moecCategory));
-cl::opt<int64_t> viewGpu("gpu", cl::desc("The GPU (global rank) a view shows (default 0)"), cl::value_desc("n"),
+cl::opt<bool> traceAllGpus("all-gpus", cl::desc("-emit=trace: show every GPU (default: per pipeline stage its first "
+                                                "GPU and one GPU on each other node of its EP group)"),
+                           cl::cat(moecCategory));
+cl::opt<int64_t> viewGpu("gpu", cl::desc("The GPU (global rank) a view or the trace shows (default 0; the trace: "
+                                         "see -all-gpus)"),
+                         cl::value_desc("n"),
                          cl::init(0), cl::cat(moecCategory));
 
 cl::opt<ReportFormat> format("format", cl::desc("Format of -emit=report"), cl::init(ReportFormat::Text),
@@ -215,7 +224,14 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
     return notFor("-placement-format", "-emit=placement");
   if (searchThreads.getNumOccurrences() && emit == EmitKind::Ast)
     return notFor("-j", "a deploy whose strategy searches");
-  if ((view.getNumOccurrences() || viewLayer.getNumOccurrences() || viewReplica.getNumOccurrences() ||
+  if (traceAllGpus && emit != EmitKind::Trace)
+    return notFor("-all-gpus", "-emit=trace");
+  if (traceAllGpus && viewGpu.getNumOccurrences())
+    return usageError("-gpu and -all-gpus choose the GPUs a trace shows: give one");
+  if (viewGpu.getNumOccurrences() && emit == EmitKind::Trace && !(view.getNumOccurrences() ||
+      viewLayer.getNumOccurrences() || viewReplica.getNumOccurrences())) {
+    // -gpu=N chooses the trace's one GPU.
+  } else if ((view.getNumOccurrences() || viewLayer.getNumOccurrences() || viewReplica.getNumOccurrences() ||
        viewGpu.getNumOccurrences()) &&
       emit != EmitKind::Dot && emit != EmitKind::Svg)
     return notFor(view.getNumOccurrences() ? "-view" : viewLayer.getNumOccurrences() ? "-layer"
@@ -289,6 +305,9 @@ int compile(llvm::SourceMgr &srcMgr, DiagEngine &diags) {
   emitOptions.where.layer = viewLayer;
   emitOptions.where.replica = viewReplica;
   emitOptions.where.gpu = viewGpu;
+  if (emit == EmitKind::Trace && viewGpu.getNumOccurrences())
+    emitOptions.traceRanks = {viewGpu};
+  emitOptions.traceAllRanks = traceAllGpus;
   emitOptions.outputPath = outputPath;
   emitOptions.search = searched ? &search : nullptr;
   emitOptions.searched = searched;

@@ -340,6 +340,7 @@ struct LayerTime {
   double total = 0;        ///< compute + exposed
   double dispatch = 0, combine = 0, allReduce = 0;
   double allGather = 0; ///< folded plans: the MoE output's all-gather
+  std::vector<double> opSeconds; ///< each op of the layer's program, in program order (the trace lays them out)
 };
 
 /// What the cost model computed (docs/cost-model.md): once as the forecast, once as the roofline bound.
@@ -349,6 +350,7 @@ struct CostResult {
   double prologue = 0, epilogue = 0, pipeline = 0; ///< embedding, LM head, send/recv between stages
   double stepTime = 0;         ///< prefill: the micro-batch(es) through every layer; decode: per output token
   int64_t microBatches = 1;    ///< processed per step: 2 with two_micro_batch overlap
+  double commSms = 0;          ///< share of the SMs communication holds while it overlaps compute
   double tokensPerStep = 0;    ///< over the cluster
   double tokensPerSecond = 0;  ///< the cluster's
   double tokensPerSecondPerGpu = 0;

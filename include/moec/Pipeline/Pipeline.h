@@ -69,7 +69,7 @@ struct Compilation {
 /// Lower \p deploy and run the pipeline, verifying after every pass.
 Compilation compileDeploy(const DeploySpec &deploy, const PipelineOptions &options, DiagEngine &diags);
 
-enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch, Placement, Search, Strategy };
+enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch, Placement, Search, Strategy, Trace, Html };
 /// The -emit= spelling of \p kind.
 llvm::StringRef spell(EmitKind kind);
 enum class ReportFormat { Text, Json };
@@ -84,6 +84,8 @@ struct EmitOptions {
   ReportFormat format = ReportFormat::Text;
   Launcher launcher = Launcher::Torchrun;
   PlacementFormat placementFormat = PlacementFormat::Csv; ///< -emit=placement: whose format
+  std::vector<int64_t> traceRanks; ///< -emit=trace: the GPUs shown (empty: defaultTraceRanks)
+  bool traceAllRanks = false;      ///< -emit=trace -all-gpus
   ViewChoice views = ViewChoice::Overview; ///< -emit=dot/svg: which views
   ViewOptions where; ///< -emit=dot/svg: the layer, replica and GPU they show (its view is set per view)
   /// Where the output goes ("-" for standard output); outputs of several files need a directory.

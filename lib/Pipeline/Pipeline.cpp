@@ -157,7 +157,7 @@ namespace {
 bool toStdout(llvm::StringRef path) { return path == "-" || path.empty(); }
 
 /// -emit=dot / -emit=svg: every view is built and rendered before anything is written.
-Outcome emitViews(const ir::Plan &plan, const EmitOptions &options, OutputSet &out) {
+Outcome emitViews(const ir::Plan &plan, const EmitOptions &options, DiagEngine &diags, OutputSet &out) {
   bool svg = options.emit == EmitKind::Svg;
   if (options.views == ViewChoice::All && toStdout(options.outputPath))
     return Outcome::usage("-view=all writes five files: name their directory with -o");
@@ -167,8 +167,13 @@ Outcome emitViews(const ir::Plan &plan, const EmitOptions &options, OutputSet &o
     where.view = v;
     DotGraph graph;
     std::string error;
-    if (!buildView(plan, where, graph, error))
-      return Outcome::usage(error);
+    if (!buildView(plan, where, graph, error)) {
+      if (options.views != ViewChoice::All)
+        return Outcome::usage(error);
+      // -view=all writes the views that fit (FINDINGS.md D6) and says which it left out, and why.
+      diags.warning(plan.deploy->loc, viewFileName(plan, where, svg ? "svg" : "dot") + " is not written: " + error);
+      continue;
+    }
     std::string text;
     llvm::raw_string_ostream os(text);
     writeDot(graph, os);
@@ -230,7 +235,7 @@ Outcome moec::emitOutputs(const Spec &spec, const ir::Plan *plan, const EmitOpti
   if (options.service)
     return emitServiceOutputs(*options.service, options, sourceText, diags, out);
   if (options.emit == EmitKind::Dot || options.emit == EmitKind::Svg)
-    return emitViews(*plan, options, out);
+    return emitViews(*plan, options, diags, out);
   if (options.emit == EmitKind::Launch) {
     if (toStdout(options.outputPath))
       return Outcome::usage("-emit=launch writes several files: name their directory with -o");

@@ -56,6 +56,8 @@ void writeCluster(const DotGraph &g, const ClusterTree &tree, unsigned depth, ll
 void moec::writeDot(const DotGraph &g, llvm::raw_ostream &os) {
   os << "digraph " << quote(g.name) << " {\n";
   os << "  label=" << quote(g.label) << ";\n  labelloc=t;\n  rankdir=" << g.rankdir << ";\n";
+  if (g.orderedOut)
+    os << "  ordering=out;\n";
   os << "  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n";
   if (g.nodes.size() > kFastLayoutNodes)
     os << "  nslimit=0.02;\n  nslimit1=0.02;\n  mclimit=0.1;\n  splines=line;\n";
@@ -70,8 +72,18 @@ void moec::writeDot(const DotGraph &g, llvm::raw_ostream &os) {
     t->nodes.push_back(&n);
   }
   writeCluster(g, root, 1, os);
-  for (const DotEdge &e : g.edges)
-    os << "  " << quote(e.from) << " -> " << quote(e.to) << (e.dashed ? " [style=dashed]" : "") << ";\n";
+  for (const DotEdge &e : g.edges) {
+    os << "  " << quote(e.from) << " -> " << quote(e.to);
+    if (e.dashed || !e.label.empty()) {
+      os << " [";
+      if (e.dashed)
+        os << "style=dashed";
+      if (!e.label.empty())
+        os << (e.dashed ? ", " : "") << "label=" << quote(e.label);
+      os << "]";
+    }
+    os << ";\n";
+  }
   os << "}\n";
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Target/Dot.h"
 #include "moec/Support/Strings.h"
+#include "moec/Support/Units.h"
 
 #include "fmt/format.h"
 
@@ -93,6 +94,15 @@ public:
       wholeLayer();
       break;
     }
+    if (g.nodes.size() > kFastLayoutNodes) {
+      // A big view keeps its structure and drops its annotations: edge labels and the KV cache nodes each cost
+      // Graphviz a virtual node, and made the 10,000-node layer views several times slower to lay out.
+      for (DotEdge &e : g.edges)
+        e.label.clear();
+      auto kv = [](const std::string &id) { return llvm::StringRef(id).starts_with("kv_cache_g"); };
+      llvm::erase_if(g.nodes, [&](const DotNode &n) { return kv(n.id); });
+      llvm::erase_if(g.edges, [&](const DotEdge &e) { return kv(e.from); });
+    }
     if (g.nodes.size() > kMaxViewNodes) {
       error = "this view has " + std::to_string(g.nodes.size()) + " nodes, more than the " +
               std::to_string(kMaxViewNodes) + " that Graphviz lays out in reasonable time; narrow it with " +
@@ -118,6 +128,30 @@ private:
     outer.push_back(node);
     outer.push_back(gpu);
     return outer;
+  }
+
+  /// The forecast seconds of \p op in the view's layer (the cost model's per-layer figure).
+  double secondsOf(const Op &op) const {
+    if (!plan.cost)
+      return op.seconds;
+    const LayerTime *lt = nullptr;
+    if (kind == LayerKind::Dense) {
+      lt = &plan.cost->dense;
+    } else {
+      int64_t index = 0;
+      for (int64_t l = 0; l < layer; ++l)
+        index += plan.layerKinds[l] == LayerKind::MoE;
+      if (index < int64_t(plan.cost->moe.size()))
+        lt = &plan.cost->moe[index];
+    }
+    return lt && op.id < lt->opSeconds.size() ? lt->opSeconds[op.id] : op.seconds;
+  }
+
+  /// "939.5 MB, 32.54 ms": what a communication op moves per rank and how long it takes, for its edge.
+  std::string commLabel(const Op &op) const {
+    if (!op.comm)
+      return "";
+    return formatQuantity(op.comm->bytesPerRank, Dim::Bytes) + ", " + formatQuantity(secondsOf(op), Dim::Time);
   }
 
   std::string opId(const Op &op, int64_t rank, int32_t expert = -1) const {
@@ -171,29 +205,63 @@ private:
         out.push_back(-1);
       return out;
     };
+    bool decode = plan.workload().phase == Phase::Decode;
     for (size_t i = first; i <= last; ++i) {
       const Op &op = program->ops[i];
       for (int32_t e : instances(op)) {
         std::string id = opId(op, rank, e);
         addNode(id, opLabel(op, rank, e), dotShape(op.kind), cluster);
         bool comm = classify(op.kind) == OpClass::Communication;
-        for (unsigned t : op.inputs) {
+        for (size_t k = 0; k < op.inputs.size(); ++k) {
+          unsigned t = op.inputs[k];
+          // The first input edge of a communication op carries what it moves and how long it takes.
+          std::string label = comm && k == 0 ? commLabel(op) : std::string();
           unsigned producer = program->tensors[t].producer;
           if (producer == ~0u || producer < first) {
-            g.edges.push_back({inputId, id, comm});
+            g.edges.push_back({inputId, id, comm, label});
             continue;
           }
           const Op &from = program->ops[producer];
           bool dashed = comm || classify(from.kind) == OpClass::Communication;
           if (from.site == OpSite::Expert && op.site == OpSite::Rank) {
-            for (int32_t fe : instances(from))
-              g.edges.push_back({opId(from, rank, fe), id, dashed});
+            llvm::SmallVector<int32_t, 2> feeders = instances(from);
+            for (int32_t fe : feeders)
+              g.edges.push_back({opId(from, rank, fe), id, dashed, label});
+            if (feeders.empty()) // a GPU with no expert of this layer: its combine gathers what others computed
+              if (const Op *dispatch = program->findOp(OpRole::Dispatch)) {
+                unsigned before = program->tensors[dispatch->inputs.front()].producer;
+                if (before != ~0u && program->ops[before].site == OpSite::Rank)
+                  g.edges.push_back({opId(program->ops[before], rank), id, true,
+                                     "no expert of layer " + std::to_string(layer) + " on this GPU"});
+              }
           } else {
-            g.edges.push_back({opId(from, rank, from.site == OpSite::Expert ? e : -1), id, dashed});
+            g.edges.push_back({opId(from, rank, from.site == OpSite::Expert ? e : -1), id, dashed, label});
           }
         }
+        // Decode reads the KV cache of the context: show it beside the products that read it.
+        if (decode && (op.role == OpRole::Scores || op.role == OpRole::Context))
+          g.edges.push_back({kvCacheNode(rank, cluster), id, false, "reads"});
       }
     }
+  }
+
+  /// The node of GPU \p rank's KV cache of the view's layer (decode), created once.
+  std::string kvCacheNode(int64_t rank, const std::vector<std::string> &cluster) {
+    std::string id = "kv_cache_g" + std::to_string(rank);
+    const AttentionSpec &a = plan.model().attention;
+    const WorkloadSpec &w = plan.workload();
+    bool mla = a.kind == AttentionKind::MLA;
+    int64_t heads = mla ? 1 : plan.sizes.kvHeadsPerRank;
+    int64_t width = mla ? a.kvLoraRank + a.ropeHeadDim : a.headDim;
+    int64_t tokens = a.kvTokens(layer, w.context);
+    double bytes = double(w.microBatch) * double(heads) * double(tokens) * double(width) * (mla ? 1.0 : 2.0) *
+                   bytesPerElement(plan.model().parts.kvCache);
+    addNode(id, std::string("KV cache of layer ") + std::to_string(layer) + "\\n" + gpuName(rank) + "\\n[" +
+                    std::to_string(w.microBatch) + ", " + std::to_string(heads) + ", " + std::to_string(tokens) +
+                    ", " + std::to_string(width) + "] " + (mla ? "latent + rotary key" : "keys and values") +
+                    ", " + spell(plan.model().parts.kvCache).str() + "\\n" + formatQuantity(bytes, Dim::Bytes),
+            "cylinder", cluster);
+    return id;
   }
 
   size_t indexOf(OpRole role) const {
@@ -324,14 +392,53 @@ private:
         if (g.edges[e].from == input)
           g.edges[e].from = residual;
     }
+    if (kind == LayerKind::MoE)
+      allToAllEdges();
+  }
+
+  /// The all-to-all between the replica's GPUs: each GPU's dispatch to the first expert GEMM of every other GPU
+  /// holding experts, and those GPUs' last expert op back to its combine; past 16 GPUs, only the first GPU's, to
+  /// one GPU on each other node, so that the picture stays readable and Graphviz fast.
+  void allToAllEdges() {
+    const Op *dispatch = program->findOp(OpRole::Dispatch), *combine = program->findOp(OpRole::Combine);
+    const Op *firstExpert = nullptr, *lastExpert = nullptr;
+    for (const Op &op : program->ops)
+      if (op.site == OpSite::Expert && classify(op.kind) == OpClass::Compute) {
+        if (!firstExpert)
+          firstExpert = &op;
+        lastExpert = &op;
+      }
+    if (!dispatch || !combine || !firstExpert)
+      return;
+    std::vector<int64_t> ranks = replicaRanks(opts.replica);
+    std::set<int64_t> nodes;
+    std::vector<int64_t> targets;
+    for (int64_t q : ranks)
+      if (!expertsOn(q).empty() && (ranks.size() <= 16 || nodes.insert(plan.devices[q].node).second))
+        targets.push_back(q);
+    // Dispatch runs per expert slot of the sending GPU (its first slot's node stands for it); combine per GPU.
+    auto siteId = [&](const Op &op, int64_t rank) {
+      return op.site == OpSite::Expert ? opId(op, rank, expertsOn(rank).front()) : opId(op, rank);
+    };
+    if (ranks.size() > 16)
+      ranks.resize(1);
+    for (int64_t r : ranks)
+      for (int64_t q : targets) {
+        if (q == r || (dispatch->site == OpSite::Expert && expertsOn(r).empty()))
+          continue;
+        g.edges.push_back({siteId(*dispatch, r), opId(*firstExpert, q, expertsOn(q).front()), true, ""});
+        if (combine->site == OpSite::Rank || !expertsOn(r).empty())
+          g.edges.push_back({opId(*lastExpert, q, expertsOn(q).back()), siteId(*combine, r), true, ""});
+      }
   }
 
   void overview() {
     g.name = "system_overview";
     g.rankdir = "LR";
+    g.orderedOut = true; // GPUs in rank order within their node
     const StrategySpec &s = plan.strategy();
     int64_t world = int64_t(plan.devices.size());
-    bool perNode = world > 256; // group ranks by node when one node per GPU would not stay readable
+    bool perNode = world > 32; // summarise a node's GPUs when one box per GPU would not stay readable
     const ModelSpec &m = plan.model();
     g.label = plan.deploy->name + ": " + std::to_string(world) + " GPUs on " +
               plural(plan.cluster().nodes, "node") + ", " + std::to_string(s.dp) +
@@ -388,13 +495,54 @@ private:
           std::string id = "gpu" + std::to_string(r);
           std::string node = replica + "_node" + std::to_string(d.node);
           g.clusterLabels[node] = "node " + std::to_string(d.node);
+          // Its tensor-parallel partners hold the other shares of the same experts (or, folded, of attention).
+          std::string partners;
+          for (const ProcessGroup *tg : plan.groupsOf(GroupKind::TP))
+            if (tg->ranks.size() > 1 && llvm::is_contained(tg->ranks, r))
+              partners = "\\nTP group " + formatRanks(tg->ranks);
           addNode(id, gpuName(r) + "\\nep " + std::to_string(d.coords[Axis::EP]) + ", dp " +
-                          std::to_string(d.coords[Axis::DP]) + "\\nexperts: " + (experts.empty() ? "none" : experts),
+                          std::to_string(d.coords[Axis::DP]) + "\\nexperts: " + (experts.empty() ? "none" : experts) +
+                          partners,
                   "box", {replica, node});
           g.edges.push_back({route, id, true});
           g.edges.push_back({id, sum, true});
         }
       }
+    }
+    stages();
+  }
+
+  /// The pipeline: every stage as one box (its GPUs, nodes and layers), joined by the send/recv between them.
+  void stages() {
+    if (plan.stages.size() < 2)
+      return;
+    g.clusterLabels["pipeline"] = "pipeline: " + plural(int64_t(plan.stages.size()), "stage");
+    double bytes = 0, seconds = 0;
+    if (plan.boundary)
+      for (const Op &op : plan.boundary->ops)
+        if (op.comm) {
+          bytes = std::max(bytes, op.comm->bytesPerRank);
+          seconds = std::max(seconds, op.seconds);
+        }
+    std::string previous;
+    for (const Stage &st : plan.stages) {
+      std::vector<int64_t> ranks;
+      std::set<int64_t> nodes;
+      for (const Device &d : plan.devices)
+        if (d.coords[Axis::PP] == st.index) {
+          ranks.push_back(d.rank);
+          nodes.insert(d.node);
+        }
+      std::string id = "stage" + std::to_string(st.index);
+      addNode(id, "stage " + std::to_string(st.index) + (st.index == plan.layerStage[layer] ? " (shown above)" : "") +
+                      "\\nGPUs " + formatRanks(ranks) + " on " + plural(int64_t(nodes.size()), "node") +
+                      "\\nlayers " + std::to_string(st.firstLayer) + ".." +
+                      std::to_string(st.firstLayer + st.numLayers - 1),
+              "box", {"pipeline"});
+      if (!previous.empty())
+        g.edges.push_back({previous, id, true,
+                           "send/recv " + formatQuantity(bytes, Dim::Bytes) + ", " + formatQuantity(seconds, Dim::Time)});
+      previous = id;
     }
   }
 

@@ -28,12 +28,14 @@ struct DotNode {
 struct DotEdge {
   std::string from, to;
   bool dashed = false;
+  std::string label; ///< bytes and time on a communication edge; empty: none
 };
 
 struct DotGraph {
   std::string name;
   std::string label;
   std::string rankdir = "TB"; ///< LR for views that are wide rather than deep
+  bool orderedOut = false;    ///< keep each node's out-edges in the order added (GPUs in rank order)
   std::vector<DotNode> nodes;
   std::vector<DotEdge> edges;
   std::map<std::string, std::string> clusterLabels;

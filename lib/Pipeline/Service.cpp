@@ -36,12 +36,19 @@ namespace {
 
 std::string quoted(llvm::StringRef s) { return "'" + s.str() + "'"; }
 
-/// Erlang C: the probability that an arrival waits, for k servers offered a Erlangs (a < k).
+/// Erlang C: the probability that an arrival waits, for k servers offered a Erlangs (a < k). Exact (Erlang B's
+/// recurrence) up to a million servers; past them the Halfin-Whitt limit 1 / (1 + beta Phi(beta) / phi(beta)),
+/// beta = (1 - rho) sqrt(k), so that no fleet size makes the planner slow.
 double erlangC(double k, double a) {
+  double rho = a / k;
+  if (k > 1e6) {
+    double beta = (1 - rho) * std::sqrt(k);
+    double phi = std::exp(-beta * beta / 2) / std::sqrt(2 * M_PI), Phi = 0.5 * std::erfc(-beta / std::sqrt(2.0));
+    return phi > 0 ? 1 / (1 + beta * Phi / phi) : 0;
+  }
   double b = 1; // Erlang B, by its recurrence B(n) = a B(n-1) / (n + a B(n-1))
   for (int64_t n = 1; n <= int64_t(k); ++n)
     b = a * b / (double(n) + a * b);
-  double rho = a / k;
   return b / (1 - rho * (1 - b));
 }
 
@@ -174,14 +181,15 @@ private:
   /// meets it; an error when none does. \p extra is added to the role's latency (the KV transfer).
   Outcome meet(ServiceRole &role, std::optional<double> slo, double extra, llvm::StringRef sloKey,
                llvm::StringRef what) {
-    if (!slo || role.stepLatency + extra <= *slo)
+    // Strictly under the SLO: at the SLO itself no queueing is allowed, and no utilisation serves the load.
+    if (!slo || role.stepLatency + extra < *slo)
       return Outcome::ok();
     int64_t declared = role.microBatch;
     double declaredLatency = role.stepLatency + extra;
     std::unique_ptr<Probe> best;
     int64_t lo = 1, hi = declared - 1;
     std::unique_ptr<Probe> one = probe(*role.deploy, 1, diags);
-    if (!one || one->compiled.plan->cost->latency + extra > *slo) {
+    if (!one || one->compiled.plan->cost->latency + extra >= *slo) {
       double reached = one ? one->compiled.plan->cost->latency + extra : role.stepLatency + extra;
       diags.error(sv.locOf(sloKey),
                   fmt::format("the {} pool of service '{}' cannot meet {} <= {}: the best it reaches is {} at "
@@ -199,7 +207,7 @@ private:
     while (lo < hi) { // the largest micro-batch in [lo + 1, hi] that meets the SLO, latency rising with it
       int64_t mid = lo + (hi - lo + 1) / 2;
       std::unique_ptr<Probe> p = probe(*role.deploy, mid, diags);
-      if (p && p->compiled.plan->cost->latency + extra <= *slo) {
+      if (p && p->compiled.plan->cost->latency + extra < *slo) {
         lo = mid;
         best = std::move(p);
       } else {

@@ -198,7 +198,7 @@ const KeyDesc serviceKeys[] = {
     realKey("tokens_per_day", false, 1, 1e18),
     {"slo_ttft", KeyType::Quantity, false, Dim::Time},
     {"slo_tpot", KeyType::Quantity, false, Dim::Time},
-    fractionKey("max_utilization", false, 0.01, 1),
+    fractionKey("max_utilization", false, 0.01, 0.99),
     realKey("gpu_hour_price", false, 0, 1e9),
 };
 

@@ -18,7 +18,8 @@ namespace {
 //   GEMM memory 0.66: its memory-bound dense GEMMs at M = 64, 1.7-2.7 of 3.35 TB/s (midpoint 2.2);
 //   attention compute 0.63: FlashMLA decode, 580-660 of 989 TFLOPS; attention memory 0.90: 3000 of 3350 GB/s;
 //   elementwise memory 0.66: as the memory-bound GEMMs (no published figure of its own);
-//   DeepEP normal 1.00 over RDMA (EP16-64: 43-58 GB/s of 50) and 0.78 over NVLink (153-158 of 200 GB/s);
+//   DeepEP normal 0.88 over RDMA (EP32 58 and EP64 51 GB/s as its test counts them, a token's own node included,
+//     are 43.5 and 44.6 GB/s of the 50 GB/s NIC) and 0.78 over NVLink (153-158 of 200 GB/s received per GPU);
 //   DeepEP low-latency 0.85 of the NIC and 0.72 of NVLink plus 20 us per kernel: its EP8-EP256 table
 //     (dispatch 77-194 us, combine 114-369 us) fitted with one line per link;
 //   NCCL all-reduce bus bandwidth 1.0: nccl-tests on 8 x H100 SXM reach 460-480 GB/s busbw of 450 GB/s;

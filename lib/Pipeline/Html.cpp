@@ -235,23 +235,26 @@ void planSections(Page &page, const Plan &plan, const DiagEngine &diags, llvm::S
   if (plan.memory) {
     const MemoryResult &m = *plan.memory;
     page.section(id + "memory", "Memory per GPU");
-    page.para(fmt::format("GPU {} (node {}, stage {}), the fullest, by category, against its capacity.", m.rank,
-                          plan.devices[m.rank].node, m.stage));
+    page.para(fmt::format("The fullest GPU of each pipeline stage (GPUs of a stage differ only where their expert "
+                          "slots do), by category, against the capacity; GPU {} (node {}, stage {}) is the fullest.",
+                          m.rank, plan.devices[m.rank].node, m.stage));
+    std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> rows;
+    for (const MemoryResult &r : plan.stageMemory.empty() ? std::vector<MemoryResult>{m} : plan.stageMemory)
+      rows.push_back({fmt::format("GPU {} (stage {})", r.rank, r.stage),
+                      {{"attention weights", r.attention},
+                       {"dense FFN", r.denseFfn},
+                       {"router", r.router},
+                       {"shared experts", r.sharedExperts},
+                       {"routed experts", r.routedExperts},
+                       {"embedding and LM head", r.embedding},
+                       {"KV cache", r.kvCache},
+                       {"activations", r.activations},
+                       {"communication buffers", r.commBuffers},
+                       {"reserved", r.reserved}}});
     double h = 0;
-    std::string body = stackedBars({{"GPU " + std::to_string(m.rank),
-                                     {{"attention weights", m.attention},
-                                      {"dense FFN", m.denseFfn},
-                                      {"router", m.router},
-                                      {"shared experts", m.sharedExperts},
-                                      {"routed experts", m.routedExperts},
-                                      {"embedding and LM head", m.embedding},
-                                      {"KV cache", m.kvCache},
-                                      {"activations", m.activations},
-                                      {"communication buffers", m.commBuffers},
-                                      {"reserved", m.reserved}}}},
-                                   Dim::Bytes, std::pair<std::string, double>{"capacity", m.capacity}, h);
-    page.chart(id + "memory-chart", "Memory of GPU " + std::to_string(m.rank) + " by category, and its capacity",
-               960, h, body);
+    std::string body = stackedBars(rows, Dim::Bytes, std::pair<std::string, double>{"capacity", m.capacity}, h);
+    page.chart(id + "memory-chart", "Memory per GPU by category, one bar per pipeline stage, and the capacity", 960,
+               h, body);
     page.endSection();
   }
 

@@ -144,6 +144,7 @@ public:
       busyTokens = shapeTokens * double(plan.maxSlotsPerGpu());
 
     MemoryResult worst;
+    plan.stageMemory.clear();
     for (const Stage &st : plan.stages) {
       MemoryResult r;
       r.stage = st.index;
@@ -200,15 +201,15 @@ public:
                                            double(m.moe.experts + s.redundantExperts));
       }
       r.reserved = gpu.reservedMemory;
+      for (const Device &d : plan.devices)
+        if (d.coords[Axis::PP] == st.index) {
+          r.rank = d.rank;
+          break;
+        }
       if (st.index == 0 || r.total() > worst.total())
         worst = r;
+      plan.stageMemory.push_back(r);
     }
-    worst.rank = 0;
-    for (const Device &d : plan.devices)
-      if (d.coords[Axis::PP] == worst.stage) {
-        worst.rank = d.rank;
-        break;
-      }
     plan.memory = worst;
     report(plan, worst, ctx.diags);
     return llvm::success(worst.total() <= worst.capacity);

@@ -404,6 +404,8 @@ struct Plan {
   std::optional<CostResult> bound; ///< the roofline bound: peaks (or mfu), links and measured loads only
   PlanSizes sizes;                 ///< filled by lowering
   std::optional<MemoryResult> memory;
+  /// Each pipeline stage's fullest GPU (memory is the fullest of them), for the HTML page's chart.
+  std::vector<MemoryResult> stageMemory;
   /// The files the placement reads, read before the pipeline (moec/Transforms/PlacementInputs.h).
   std::shared_ptr<const PlacementInputs> placementInputs;
 

@@ -109,6 +109,10 @@ public:
     if (!sv.aggregated) {
       r.kvLink = sv.kvLinkDeclared ? &sv.kvLink : &sv.prefill->cluster->interNode;
       r.kvTransferSeconds = r.kvLink->bandwidth > 0 ? r.kvBytesPerRequest / r.kvLink->bandwidth + r.kvLink->latency : 0;
+      if (r.kvLink->bandwidth <= 0)
+        diags.warning(sv.loc, "service '" + sv.name + "' counts no time for the KV transfer: prefill cluster '" +
+                                  sv.prefill->cluster->name + "' has no inter_node link and the service no kv_link "
+                                  "to carry KV to the decode pool; declare kv_link { bandwidth = ...; }");
     }
 
     if (sv.aggregated) {

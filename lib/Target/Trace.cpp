@@ -336,12 +336,20 @@ private:
 
 std::vector<int64_t> moec::defaultTraceRanks(const Plan &plan, size_t limit) {
   std::vector<int64_t> out;
+  // The busiest GPU of a stage: of its first replica, the EP position that receives the largest share of the
+  // first MoE layer's tokens (the first GPU when routing is uniform).
+  const std::vector<double> *share = plan.traffic.empty() ? nullptr : &plan.traffic.front().share;
   for (const Stage &st : plan.stages) {
     int64_t first = -1;
+    double most = -1;
     for (const Device &d : plan.devices)
-      if (d.coords[Axis::PP] == st.index) {
-        first = d.rank;
-        break;
+      if (d.coords[Axis::PP] == st.index && d.coords[Axis::DP] == 0 && d.coords[Axis::TP] == 0) {
+        int64_t p = d.coords[Axis::EP];
+        double s = share && p < int64_t(share->size()) ? (*share)[size_t(p)] : 0;
+        if (s > most + 1e-12) {
+          most = s;
+          first = d.rank;
+        }
       }
     if (first < 0)
       continue;

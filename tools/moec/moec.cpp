@@ -99,7 +99,7 @@ cl::opt<int64_t> viewLayer("layer", cl::desc("The layer a view shows (default: t
                            cl::value_desc("n"), cl::init(-1), cl::cat(moecCategory));
 cl::opt<int64_t> viewReplica("replica", cl::desc("The data-parallel replica a view shows (default 0)"),
                              cl::value_desc("n"), cl::init(0), cl::cat(moecCategory));
-cl::opt<bool> traceAllGpus("all-gpus", cl::desc("-emit=trace: show every GPU (default: per pipeline stage its first "
+cl::opt<bool> traceAllGpus("all-gpus", cl::desc("-emit=trace: show every GPU (default: per pipeline stage its busiest "
                                                 "GPU and one GPU on each other node of its EP group)"),
                            cl::cat(moecCategory));
 cl::opt<int64_t> viewGpu("gpu", cl::desc("The GPU (global rank) a view or the trace shows (default 0; the trace: "

@@ -17,8 +17,8 @@
 
 namespace moec {
 
-/// The ranks a trace shows by default: per pipeline stage, its first rank, and one rank on each other node of that
-/// rank's EP group, at most \p limit in all.
+/// The ranks a trace shows by default: per pipeline stage, its busiest GPU (the EP position that receives the most
+/// of the first MoE layer's tokens), and one rank on each other node of that GPU's EP group, at most \p limit.
 std::vector<int64_t> defaultTraceRanks(const ir::Plan &plan, size_t limit = 64);
 
 /// Write the trace of \p plan's forecast step for \p ranks (global ranks, each of the plan).

@@ -239,18 +239,12 @@ void planSections(Page &page, const Plan &plan, const DiagEngine &diags, llvm::S
                           "slots do), by category, against the capacity; GPU {} (node {}, stage {}) is the fullest.",
                           m.rank, plan.devices[m.rank].node, m.stage));
     std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> rows;
-    for (const MemoryResult &r : plan.stageMemory.empty() ? std::vector<MemoryResult>{m} : plan.stageMemory)
-      rows.push_back({fmt::format("GPU {} (stage {})", r.rank, r.stage),
-                      {{"attention weights", r.attention},
-                       {"dense FFN", r.denseFfn},
-                       {"router", r.router},
-                       {"shared experts", r.sharedExperts},
-                       {"routed experts", r.routedExperts},
-                       {"embedding and LM head", r.embedding},
-                       {"KV cache", r.kvCache},
-                       {"activations", r.activations},
-                       {"communication buffers", r.commBuffers},
-                       {"reserved", r.reserved}}});
+    for (const MemoryResult &r : plan.stageMemory.empty() ? std::vector<MemoryResult>{m} : plan.stageMemory) {
+      std::vector<std::pair<std::string, double>> parts;
+      for (const auto &[name, bytes] : r.parts())
+        parts.emplace_back(name, bytes);
+      rows.push_back({fmt::format("GPU {} (stage {})", r.rank, r.stage), std::move(parts)});
+    }
     double h = 0;
     std::string body = stackedBars(rows, Dim::Bytes, std::pair<std::string, double>{"capacity", m.capacity}, h);
     page.chart(id + "memory-chart", "Memory per GPU by category, one bar per pipeline stage, and the capacity", 960,

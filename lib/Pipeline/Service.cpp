@@ -381,14 +381,6 @@ Outcome moec::planService(const Spec &spec, const ServiceSpec &service, unsigned
 
 namespace {
 
-void rows(llvm::raw_ostream &os, const std::vector<std::pair<std::string, std::string>> &table) {
-  size_t width = 0;
-  for (const auto &[k, v] : table)
-    width = std::max(width, k.size());
-  for (const auto &[k, v] : table)
-    os << "  " << k << std::string(width - k.size() + 2, ' ') << v << "\n";
-}
-
 
 std::string money(double v) { return formatNumber(v, 4); }
 
@@ -430,7 +422,7 @@ void moec::printServiceReport(const ServiceResult &r, const DiagEngine &diags, l
     slos += "TTFT <= " + time(*sv.sloTtft);
   if (sv.sloTpot)
     slos += (slos.empty() ? "" : ", ") + std::string("TPOT <= ") + time(*sv.sloTpot);
-  rows(os, {{"load", load},
+  printTable(os, {{"load", load},
             {"input", input},
             {"output", fmt::format("{} tokens", sv.outputLength)},
             {"targets", (slos.empty() ? std::string("no SLO") : slos) + "; pools at most " +
@@ -446,11 +438,11 @@ void moec::printServiceReport(const ServiceResult &r, const DiagEngine &diags, l
                                    : "mean queue wait " + time(role.queueWait);
     pools.push_back({"", sized});
   }
-  rows(os, pools);
+  printTable(os, pools);
 
   if (!sv.aggregated) {
     os << "\nKV transfer\n";
-    rows(os, {{"per request", fmt::format("{} ({} tokens of KV at {}) over {} ({}): {}",
+    printTable(os, {{"per request", fmt::format("{} ({} tokens of KV at {}) over {} ({}): {}",
                                           formatQuantity(r.kvBytesPerRequest, Dim::Bytes), sv.inputLength,
                                           formatQuantity(r.kvBytesPerRequest / double(sv.inputLength), Dim::Bytes) +
                                               " a token",
@@ -478,7 +470,7 @@ void moec::printServiceReport(const ServiceResult &r, const DiagEngine &diags, l
                         time(r.roles.front().stepLatency));
   if (sv.sloTpot)
     tpot += " (SLO " + time(*sv.sloTpot) + ")";
-  rows(os, {{"TTFT", ttft},
+  printTable(os, {{"TTFT", ttft},
             {"TPOT", tpot},
             {"request latency", "TTFT + output x TPOT = " + time(r.requestLatency)}});
 
@@ -495,7 +487,7 @@ void moec::printServiceReport(const ServiceResult &r, const DiagEngine &diags, l
                                              "million output tokens",
                                              money(*r.costPerHour), money(*sv.gpuHourPrice),
                                              money(*r.costPerMillionInput), money(*r.costPerMillionOutput))});
-  rows(os, fleetRows);
+  printTable(os, fleetRows);
 
   for (const ServiceRole &role : r.roles) {
     os << "\n=== " << role.role << " pool: one instance ===\n";

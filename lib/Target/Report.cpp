@@ -78,15 +78,15 @@ std::vector<Check> checks(const Plan &plan) {
   return out;
 }
 
-void table(llvm::raw_ostream &os, const std::vector<std::pair<std::string, std::string>> &rows) {
+} // namespace
+
+void moec::printTable(llvm::raw_ostream &os, const std::vector<std::pair<std::string, std::string>> &rows) {
   size_t width = 0;
   for (const auto &[k, v] : rows)
     width = std::max(width, k.size());
   for (const auto &[k, v] : rows)
     os << "  " << k << std::string(width - k.size() + 2, ' ') << v << "\n";
 }
-
-} // namespace
 
 void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostream &os) {
   const DeploySpec &d = *plan.deploy;
@@ -102,7 +102,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
 
   ModelSpec::Parameters params = m.parameters();
   os << "model\n";
-  table(os, {{"parameters", billions(params.total) + " total, " + billions(params.active) + " active per token" +
+  printTable(os, {{"parameters", billions(params.total) + " total, " + billions(params.active) + " active per token" +
                                (params.embedding > 0 ? " (both with " + billions(params.embedding) +
                                                            (m.tieEmbeddings ? " of tied embedding)"
                                                                             : " of embedding and LM head)")
@@ -112,7 +112,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
   os << "\n";
 
   os << "parallel layout\n";
-  table(os, {{"world", std::to_string(plan.devices.size()) + " = " + s.describeGrid() + " (order " +
+  printTable(os, {{"world", std::to_string(plan.devices.size()) + " = " + s.describeGrid() + " (order " +
                            s.orderString() + ")"},
              {"EP groups", std::to_string(plan.groupsOf(GroupKind::EP).size()) + " of " + std::to_string(s.ep) +
                                " ranks, first " + formatRanks(plan.group(GroupKind::EP, 0).ranks)},
@@ -134,7 +134,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
     const MemoryResult &r = *plan.memory;
     const Device &dev = plan.devices[r.rank];
     os << "\nmemory of GPU " << dev.rank << " (node " << dev.node << ", stage " << r.stage << "), the fullest\n";
-    table(os, {{"attention weights", bytes(r.attention)},
+    printTable(os, {{"attention weights", bytes(r.attention)},
                {"dense FFN weights", bytes(r.denseFfn)},
                {"router weights", bytes(r.router)},
                {"shared experts", bytes(r.sharedExperts)},
@@ -209,7 +209,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
       rows.push_back({"KV capacity", fmt::format("micro_batch up to {} per attention group ({} sequences per GPU)",
                                                  most, formatNumber(double(most) / double(s.tp), 4))});
     }
-    table(os, rows);
+    printTable(os, rows);
     if (!cr.criticalPathMoe.empty()) {
       os << "  critical path of a MoE layer:";
       for (const std::string &op : cr.criticalPathMoe)
@@ -230,7 +230,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
       return "network " + bytes(b.network) + ", NVLink " + bytes(b.nvlink) + ", received " + bytes(b.recv) + " (" +
              formatNumber(elementBytes, 3) + " B per element)";
     };
-    table(os, {{"dispatch", direction(t.dispatch, plan.sizes.dispatchBytesPerElement)},
+    printTable(os, {{"dispatch", direction(t.dispatch, plan.sizes.dispatchBytesPerElement)},
                {"combine", direction(t.combine, plan.sizes.combineBytesPerElement)},
                {"kernels", plan.sizes.dispatchMode == DispatchMode::Normal
                                ? "normal: a token crosses the network once per remote node, then NVLink"
@@ -268,7 +268,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
     if (routes)
       rows.push_back({"remote nodes per token", fmt::format("{:.2f} on the routes file (contiguous {:.2f})",
                                                             remote / n, remoteBefore / n)});
-    table(os, rows);
+    printTable(os, rows);
     os << "  per layer (layer: balanced / contiguous / bound):";
     for (size_t i = 0; i < quality.size(); ++i)
       os << (i % 4 == 0 ? "\n    " : "   ")

@@ -57,6 +57,8 @@ public:
     }
     kind = plan.layerKinds[layer];
     program = kind == LayerKind::MoE ? &plan.moe : &plan.dense;
+    for (int64_t l = 0; l < layer; ++l)
+      moeIndex += plan.layerKinds[l] == LayerKind::MoE;
     // Refuse a view that is too large before building it, from its size in ranks and ops.
     size_t estimate = 0;
     if (opts.view == View::Layer)
@@ -134,16 +136,9 @@ private:
   double secondsOf(const Op &op) const {
     if (!plan.cost)
       return op.seconds;
-    const LayerTime *lt = nullptr;
-    if (kind == LayerKind::Dense) {
-      lt = &plan.cost->dense;
-    } else {
-      int64_t index = 0;
-      for (int64_t l = 0; l < layer; ++l)
-        index += plan.layerKinds[l] == LayerKind::MoE;
-      if (index < int64_t(plan.cost->moe.size()))
-        lt = &plan.cost->moe[index];
-    }
+    const LayerTime *lt = kind == LayerKind::Dense             ? &plan.cost->dense
+                          : moeIndex < int64_t(plan.cost->moe.size()) ? &plan.cost->moe[size_t(moeIndex)]
+                                                                     : nullptr;
     return lt && op.id < lt->opSeconds.size() ? lt->opSeconds[op.id] : op.seconds;
   }
 
@@ -421,7 +416,7 @@ private:
       return op.site == OpSite::Expert ? opId(op, rank, expertsOn(rank).front()) : opId(op, rank);
     };
     if (ranks.size() > 16)
-      ranks.resize(1);
+      ranks.erase(ranks.begin() + 1, ranks.end());
     for (int64_t r : ranks)
       for (int64_t q : targets) {
         if (q == r || (dispatch->site == OpSite::Expert && expertsOn(r).empty()))
@@ -551,6 +546,7 @@ private:
   DotGraph &g;
   int64_t layer = 0;
   LayerKind kind = LayerKind::MoE;
+  int64_t moeIndex = 0; ///< the view's layer among the MoE layers (its LayerTime in the cost result)
   const Program *program = nullptr;
   std::set<std::string> seen;
 };

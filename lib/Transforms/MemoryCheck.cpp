@@ -236,12 +236,9 @@ private:
     } else {
       diags.warning(c.locOf("gpu"), msg);
     }
-    std::string breakdown = "on " + where + ": attention weights " + gb(r.attention) + ", dense FFN " +
-                            gb(r.denseFfn) + ", router " + gb(r.router) + ", shared experts " +
-                            gb(r.sharedExperts) + ", routed experts " + gb(r.routedExperts) +
-                            ", embedding and LM head " + gb(r.embedding) + ", KV cache " + gb(r.kvCache) +
-                            ", activations " + gb(r.activations) + ", communication buffers " +
-                            gb(r.commBuffers) + ", reserved " + gb(r.reserved);
+    std::string breakdown = "on " + where + ":";
+    for (const auto &[name, bytes] : r.parts())
+      breakdown += std::string(breakdown.back() == ':' ? " " : ", ") + name + " " + gb(bytes);
     diags.note(plan.deploy->loc, breakdown);
     if (!over)
       return;

@@ -24,6 +24,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -369,9 +370,24 @@ struct MemoryResult {
   double attention = 0, denseFfn = 0, router = 0, sharedExperts = 0, routedExperts = 0, embedding = 0;
   double kvCache = 0, activations = 0, commBuffers = 0, reserved = 0;
   double scoresTensor = 0; ///< one layer's attention scores, materialised only by the naive kernel
+  /// Each category with its name, in the order the report, its notes and the HTML chart list them.
+  std::array<std::pair<const char *, double>, 10> parts() const {
+    return {{{"attention weights", attention},
+             {"dense FFN", denseFfn},
+             {"router", router},
+             {"shared experts", sharedExperts},
+             {"routed experts", routedExperts},
+             {"embedding and LM head", embedding},
+             {"KV cache", kvCache},
+             {"activations", activations},
+             {"communication buffers", commBuffers},
+             {"reserved", reserved}}};
+  }
   double total() const {
-    return attention + denseFfn + router + sharedExperts + routedExperts + embedding + kvCache + activations +
-           commBuffers + reserved;
+    double sum = 0;
+    for (const auto &[name, bytes] : parts())
+      sum += bytes;
+    return sum;
   }
   double capacity = 0;
   bool buffersScale = false; ///< the communication buffers grow with the micro-batch (DeepEP low-latency)

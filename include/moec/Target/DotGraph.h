@@ -28,7 +28,7 @@ struct DotNode {
 struct DotEdge {
   std::string from, to;
   bool dashed = false;
-  std::string label; ///< bytes and time on a communication edge; empty: none
+  std::string label = {}; ///< bytes and time on a communication edge; empty: none
 };
 
 struct DotGraph {

@@ -64,8 +64,8 @@ int main() {
   std::map<std::string, std::vector<double>> errors;
   for (const Row &r : kRows) {
     double flops = 2 * r.groups * r.m * r.n * r.k;
-    double bytes = r.groups * (r.m * r.k + r.k * r.n + 2 * r.m * r.n);
-    double tflops = flops / gemmTime(flops, bytes, Precision::FP8, h800, physics) / 1e12;
+    double in = r.groups * (r.m * r.k + r.k * r.n), out = gemmOutputBytes(r.groups * r.m * r.n, Precision::FP8);
+    double tflops = flops / gemmTime(flops, in, out, Precision::FP8, h800, physics) / 1e12;
     double error = (tflops - r.tflops) / r.tflops;
     errors[r.layout].push_back(std::fabs(error));
     fmt::print("| {} | {} | {} | {} | {} | {} | {:.0f} | {:+.1f}% |\n", r.layout, r.groups, r.m, r.n, r.k, r.tflops,

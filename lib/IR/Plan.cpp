@@ -106,6 +106,10 @@ Precision ir::weightPrecision(const ModelSpec &m, OpPart part) {
   return m.precision;
 }
 
+Precision moec::ir::activationPrecision(const ModelSpec &m) {
+  return bytesPerElement(m.precision) < 2 ? Precision::BF16 : m.precision;
+}
+
 llvm::StringRef ir::spell(ParallelSplit split) {
   switch (split) {
   case ParallelSplit::None:

@@ -3,9 +3,9 @@
 // The schedule is the cost model's (docs/cost-model.md), laid out op by op:
 //   - one micro-batch's layer: its ops in program order, each after the previous, compute on the compute thread
 //     and dispatch, combine, all-reduce and all-gather on their streams; the layer takes compute + communication;
-//   - two micro-batches overlapped: in each layer, micro-batch 0 computes while micro-batch 1 communicates, then
-//     the other way round; compute runs 1 / (1 - the SMs communication holds) slower while it overlaps; the layer
-//     takes the cost model's 2 x (longer + (1 - overlap efficiency) x shorter);
+//   - two micro-batches overlapped: each stage's layers as moec/Transforms/Schedule.h schedules them (stages cut
+//     at communications, in turn on the compute stream, transfers in issue order), the schedule the cost model
+//     times; a layer's step event ends when both micro-batches have finished it;
 //   - pipeline stages: cycle k runs micro-batch k - i on stage i (prefill) or every micro-batch in turn (decode),
 //     each cycle as long as the slowest stage, the rest of a stage's cycle its bubble.
 // The step thread tiles the step with the layers, embedding, LM head, sends and bubbles, so its events add up to
@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Target/Trace.h"
+#include "moec/Transforms/Schedule.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/JSON.h"
@@ -60,6 +61,7 @@ public:
       stageTime[plan.layerStage[l]] += plan.layerKinds[l] == LayerKind::Dense ? cost.dense.total
                                        : moeIndex < cost.moe.size()          ? cost.moe[moeIndex++].total
                                                                              : 0.0;
+    std::vector<double> layersTime = stageTime;
     stageTime.front() += cost.prologue;
     stageTime.back() += cost.epilogue;
     boundary = s.pp > 1 ? cost.pipeline / double(s.pp - 1) : 0;
@@ -67,6 +69,16 @@ public:
       stageTime[i] += boundary;
     slowest = *std::max_element(stageTime.begin(), stageTime.end());
     mbs = double(cost.microBatches);
+    if (cost.microBatches == 2) {
+      // The cost model's stage times are these schedules' ends (halved per micro-batch): use them.
+      for (size_t i = 0; i < plan.stages.size(); ++i) {
+        schedules.push_back(scheduleTwoMicroBatches(stageLayers(plan, cost, i), cost.commSms,
+                                                    plan.workload().overlapEfficiency,
+                                                    shadowOf(plan.workload().phase)));
+        stageTime[i] += schedules.back().end / 2.0 - layersTime[i];
+      }
+      slowest = *std::max_element(stageTime.begin(), stageTime.end());
+    }
 
     j.object([&] {
       j.attribute("displayTimeUnit", "ms");
@@ -181,13 +193,13 @@ private:
 
   /// Lay out \p p's ops for one layer from \p start; returns the layer's end. Expert GEMM starts and dispatch ends
   /// are collected for the flow events.
+  /// With two micro-batches, the ops are where layer \p k of stage \p stage's schedule puts them, from \p origin,
+  /// the schedule's start.
   double layer(int64_t pid, const Program &p, const LayerTime &lt, int64_t layerIndex, int64_t microBatch,
-               double start) {
-    bool overlap = cost.microBatches == 2;
-    double computeScale = overlap && lt.communication > 0 ? 1.0 / (1.0 - cost.commSms) : 1.0;
+               double start, size_t stage, size_t k, double origin) {
     auto seconds = [&](size_t i) { return i < lt.opSeconds.size() ? lt.opSeconds[i] : p.ops[i].seconds; };
-    double window = lt.total * (overlap ? 2.0 : 1.0);
-    if (!overlap) {
+    double window = lt.total;
+    if (cost.microBatches != 2) {
       double t = start;
       for (size_t i = 0; i < p.ops.size(); ++i) {
         const Op &op = p.ops[i];
@@ -197,22 +209,13 @@ private:
       }
       return start + window;
     }
-    // Two micro-batches: 0 computes while 1 communicates, then 1 computes while 0 communicates.
-    double c = 0, m = 0;
+    // Two micro-batches: the stage's schedule (moec/Transforms/Schedule.h) places every op.
+    const OverlapSchedule &sched = schedules[stage];
     for (size_t i = 0; i < p.ops.size(); ++i)
-      (threadOf(p.ops[i]) == ComputeThread ? c : m) += threadOf(p.ops[i]) == ComputeThread ? seconds(i) * computeScale
-                                                                                            : seconds(i);
-    double computeAt[2] = {start, start + c}, commAt[2] = {std::max(start + m, start + c), start};
-    for (int mb : {1, 0})
-      for (size_t i = 0; i < p.ops.size(); ++i) {
-        const Op &op = p.ops[i];
-        int tid = threadOf(op);
-        double &t = tid == ComputeThread ? computeAt[mb] : commAt[mb];
-        double d = tid == ComputeThread ? seconds(i) * computeScale : seconds(i);
-        place(pid, p, op, tid, t, d, layerIndex, 2 * microBatch + mb);
-        t += d;
-      }
-    return start + window;
+      for (int mb = 0; mb < 2; ++mb)
+        place(pid, p, p.ops[i], threadOf(p.ops[i]), origin + sched.start[k][i][size_t(mb)], sched.seconds[k][i],
+              layerIndex, 2 * microBatch + mb);
+    return origin + sched.layerEnd[k];
   }
 
   void place(int64_t pid, const Program &p, const Op &op, int tid, double start, double dur, int64_t layer,
@@ -246,7 +249,8 @@ private:
     double t = start;
     if (stage == 0 && plan.prologue)
       program(pid, *plan.prologue, "embedding", microBatch, t);
-    size_t moeIndex = 0;
+    size_t moeIndex = 0, k = 0;
+    double origin = t;
     for (size_t l = 0; l < plan.layerKinds.size(); ++l) {
       bool dense = plan.layerKinds[l] == LayerKind::Dense;
       size_t index = dense ? 0 : moeIndex++;
@@ -255,7 +259,7 @@ private:
       if (!dense && index >= cost.moe.size())
         continue;
       const LayerTime &lt = dense ? cost.dense : cost.moe[index];
-      double end = layer(pid, dense ? plan.dense : plan.moe, lt, int64_t(l), microBatch, t);
+      double end = layer(pid, dense ? plan.dense : plan.moe, lt, int64_t(l), microBatch, t, stage, k++, origin);
       event(pid, StepThread, fmt::format("layer {} ({})", l, dense ? "dense" : "MoE"), "step", t, end - t,
             [&] {
               j.attribute("layer", int64_t(l));
@@ -326,6 +330,7 @@ private:
   const CostResult &cost;
   llvm::json::OStream j;
   std::vector<double> stageTime;
+  std::vector<OverlapSchedule> schedules; ///< per stage, with two micro-batches
   double slowest = 0, boundary = 0, mbs = 1;
   std::map<std::pair<int64_t, int64_t>, std::vector<std::pair<int64_t, double>>> dispatchEnds;
   std::map<std::pair<int64_t, int64_t>, std::map<int64_t, double>> expertStarts;

@@ -12,11 +12,16 @@
 //      pairs, its weights those of every slot it holds, as one grouped GEMM launch. Without measured loads the
 //      forecast's share_max is (1 + imbalance) / ep, the imbalance published for the deployment's kind.
 //   3. Dispatch and combine of each MoE layer take commTime of their bytes (per remote node with DeepEP's normal
-//      kernels, per token-expert pair with the low-latency ones), scaled by the receive imbalance. All-reduces and
+//      kernels, per token-expert pair with the low-latency ones). Combine is scaled by the busiest GPU's imbalance
+//      (it sends the surplus); dispatch only by what of it exceeds the receiver's headroom: max(1, imbalance x
+//      the link's achieved fraction), a receiver taking in at up to its link's full rate. All-reduces and
 //      the folded all-gather are rings over their group's link.
-//   4. A layer costs compute + communication without overlap; with two micro-batches each micro-batch costs
-//      max(compute', comm) + (1 - overlap_efficiency) * min(compute', comm), compute' being compute slowed by the
-//      SMs normal-mode communication holds.
+//   4. A layer costs compute + communication without overlap. With two micro-batches the stage's layers run as
+//      moec/Transforms/Schedule.h lays them out (stages cut at communications, in turn on one compute stream and
+//      one communication stream): a stage takes half that schedule's end per micro-batch, a layer reports half
+//      the period of its steady state. The roofline bound takes the best any order could do instead:
+//      max(compute', comm) + (1 - overlap_efficiency) * min(compute', comm) per micro-batch, compute' being
+//      compute slowed by the SMs normal-mode communication holds.
 //   5. A stage costs its layers (the embedding on the first, the LM head on the last, a boundary send between).
 //      One micro-batch through every stage is the latency (TTFT, TPOT); with m micro-batches in flight a prefill
 //      step takes (m + pp - 1) x the slowest stage and a decode cycle max(m, pp) x the slowest stage.
@@ -25,9 +30,13 @@
 #include "Shapes.h"
 #include "moec/Transforms/Pass.h"
 #include "moec/Transforms/Physics.h"
+#include "moec/Transforms/Schedule.h"
+
+#include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
 #include <map>
+#include <set>
 
 using namespace moec;
 using namespace moec::ir;
@@ -104,6 +113,14 @@ public:
         flops += moeFlops[moeIndex++];
       }
     }
+    // Two micro-batches: each stage's layers as one schedule, its first layer's fill and last layer's drain
+    // included; a micro-batch's share is half of it.
+    if (r.microBatches == 2 && ph.forecast)
+      for (size_t i = 0; i < stage.size(); ++i)
+        stage[i] = scheduleTwoMicroBatches(stageLayers(plan, r, i), ph.commSms, w.overlapEfficiency,
+                                           shadowOf(w.phase))
+                       .end /
+                   2.0;
     stage.front() += r.prologue;
     stage.back() += r.epilogue;
     for (size_t i = 0; i + 1 < stage.size(); ++i)
@@ -136,8 +153,65 @@ public:
   }
 
 private:
+  /// What the kernels around one layer's GEMMs work on (aroundGemm).
+  struct Around {
+    double busyScale = 1;       ///< expert ops: the busiest GPU's tokens over the shapes'
+    double dedupTokens = 0;     ///< normal kernels: the distinct tokens the busiest GPU receives
+    double busyAssignments = 0; ///< ... and the token-expert pairs its experts compute
+    std::set<unsigned> quantized; ///< tensors already quantized to FP8 for a GEMM
+    bool scattered = false, gathered = false;
+  };
+
+  /// Memory-bound kernels a GEMM needs beside it (docs/cost-model.md, "Around the GEMMs"), for linear op \p op:
+  ///   - an FP8-weight GEMM reads FP8 inputs with 1 x 128 scales: a wider input is quantized first, once per
+  ///     tensor (read at its width, written at 1 + 4/128 B), unless its producer did it: an activation function
+  ///     (SGLang's silu_and_mul with quantization) or a dispatch that sends FP8;
+  ///   - with DeepEP's normal kernels, a token arrives once per GPU, so the grouped GEMM's rows are scattered
+  ///     from the received tokens (one pass, at the dispatch's width) and its output gathered back, weighted,
+  ///     one row per token (at BF16), before combine (SGLang's ep_scatter and ep_gather).
+  double aroundGemm(const Program &p, const Op &op, Around &a) const {
+    if (op.kind != OpKind::Linear || op.inputs.empty())
+      return 0;
+    double memory = gpu.memBandwidth * ph.elementwiseMemory, t = 0;
+    double scale = op.site == OpSite::Expert ? a.busyScale : 1.0;
+    unsigned in = op.inputs.front();
+    const Tensor &x = p.tensors[in];
+    const Op *producer = x.producer < p.ops.size() ? &p.ops[x.producer] : nullptr;
+    double width = bytesPerElement(x.dtype);
+    bool fp8 = weightPrecision(m, op.part) == Precision::FP8;
+    bool fusedByProducer = producer && (producer->kind == OpKind::Activation ||
+                                        (producer->kind == OpKind::Dispatch && plan.sizes.dispatchBytesPerElement < 2));
+    if (fp8 && width > 1 && !fusedByProducer && a.quantized.insert(in).second)
+      t += double(x.numElements()) * scale * (width + 1.0 + 4.0 / 128.0) / memory + launch;
+    if (a.dedupTokens > 0 && op.site == OpSite::Expert) {
+      double hidden = double(m.hidden);
+      if (producer && producer->kind == OpKind::Dispatch && !a.scattered) {
+        a.scattered = true;
+        t += (a.dedupTokens + a.busyAssignments) * hidden * plan.sizes.dispatchBytesPerElement / memory + launch;
+      }
+      bool feedsCombine = false;
+      for (unsigned o : op.outputs)
+        for (const Op &c : p.ops)
+          feedsCombine |= c.kind == OpKind::Combine && llvm::is_contained(c.inputs, o);
+      if (feedsCombine && !a.gathered) {
+        a.gathered = true;
+        double row = std::max(2.0, bytesPerElement(p.tensors[op.outputs.front()].dtype));
+        t += (a.busyAssignments + a.dedupTokens) * hidden * row / memory + launch;
+      }
+    }
+    return t;
+  }
+
+  /// What linear op \p op of \p p reads (weights and inputs) and writes, as the GEMM moves them.
+  static std::pair<double, double> gemmBytes(const Program &p, const Op &op) {
+    if (op.outputs.empty())
+      return {op.bytes, 0.0};
+    const Tensor &out = p.tensors[op.outputs.front()];
+    return {std::max(0.0, op.bytes - out.bytes()), gemmOutputBytes(double(out.numElements()), out.dtype)};
+  }
+
   /// The peak and achieved fractions of \p op's kernel class.
-  double computeTime(const Op &op) const {
+  double computeTime(const Program &p, const Op &op) const {
     KernelClass k = kernelClass(op);
     double peak = op.kind == OpKind::Linear ? gpu.peakFor(weightPrecision(m, op.part)) : gpu.compute;
     double computeFraction = k == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
@@ -145,9 +219,13 @@ private:
                             : k == KernelClass::Attention ? ph.attentionMemory
                                                           : ph.elementwiseMemory;
     double flops = op.flops * flopsScale(op);
-    double t = k == KernelClass::Gemm && op.kind == OpKind::Linear
-                   ? gemmTime(flops, op.bytes, weightPrecision(m, op.part), gpu, ph)
-                   : std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
+    double t = 0;
+    if (k == KernelClass::Gemm && op.kind == OpKind::Linear) {
+      auto [in, out] = gemmBytes(p, op);
+      t = gemmTime(flops, in, out, weightPrecision(m, op.part), gpu, ph);
+    } else {
+      t = std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
+    }
     return t + launchesOf(op) * launch;
   }
 
@@ -166,7 +244,7 @@ private:
     double t = 0;
     for (Op &op : p.ops)
       if (classify(op.kind) != OpClass::Communication) {
-        op.seconds = computeTime(op);
+        op.seconds = computeTime(p, op);
         t += op.seconds;
       }
     return t;
@@ -204,6 +282,12 @@ private:
     double busyTokens = maxShare * z.assignmentsPerGroup;
     double meanTokens = meanShare * z.assignmentsPerGroup;
     flopsAverage = 0;
+    Around around;
+    around.busyScale = busyTokens / shapeTokens;
+    if (traffic && plan.sizes.dispatchMode == DispatchMode::Normal && z.dispatchBytesPerElement > 0)
+      around.dedupTokens = traffic->dispatch.recv / (double(m.hidden) * z.dispatchBytesPerElement) *
+                           (meanTokens > 0 ? busyTokens / meanTokens : 1.0);
+    around.busyAssignments = busyTokens;
 
     for (Op &op : p.ops) {
       OpClass cls = classify(op.kind);
@@ -216,7 +300,10 @@ private:
         double flops = op.flops * scale;
         double bytes = op.weightBytes * double(slots) + activationBytes * scale;
         if (kernelClass(op) == KernelClass::Gemm) {
-          op.seconds = gemmTime(flops, bytes, weightPrecision(m, op.part), gpu, ph) + launch;
+          auto [in, out] = gemmBytes(p, op);
+          double outBytes = out * scale;
+          double inBytes = op.weightBytes * double(slots) + (in - op.weightBytes) * scale;
+          op.seconds = gemmTime(flops, inBytes, outBytes, weightPrecision(m, op.part), gpu, ph) + launch;
         } else {
           double peak = gpu.peakFor(weightPrecision(m, op.part));
           op.seconds = std::max(flops / (peak * ph.attentionCompute), bytes / (gpu.memBandwidth * ph.elementwiseMemory)) +
@@ -224,9 +311,10 @@ private:
         }
         flopsAverage += op.flops * meanTokens / shapeTokens;
       } else {
-        op.seconds = computeTime(op);
+        op.seconds = computeTime(p, op);
         flopsAverage += op.flops * flopsScale(op);
       }
+      op.seconds += aroundGemm(p, op, around);
       lt.compute += op.seconds;
     }
 
@@ -244,6 +332,15 @@ private:
         double imbalance = meanRecv > 0 ? std::max(1.0, bytes.recv / meanRecv) : 1.0;
         if (!measured)
           imbalance = std::max(imbalance, 1.0 + ph.imbalance);
+        if (op.kind == OpKind::Dispatch) {
+          // Every rank sends its own tokens at the kernels' achieved rate; the busiest GPU takes in imbalance x
+          // the mean, at up to its link's full rate, so it slows dispatch only past that headroom. Combine is
+          // the mirror: the busiest GPU sends the surplus back, at the achieved rate.
+          const ClusterSpec &c = plan.cluster();
+          bool overNetwork = bytes.network / (c.interNode.bandwidth * ph.network) >=
+                             bytes.nvlink / (c.intraNode.bandwidth * ph.nvlink);
+          imbalance = std::max(1.0, imbalance * (overNetwork ? ph.network : ph.nvlink));
+        }
         op.seconds = commTime(bytes, plan.cluster(), ph) * (bytes.send > 0 ? imbalance : 0.0);
         (op.kind == OpKind::Dispatch ? lt.dispatch : lt.combine) += op.seconds;
       } else if (op.kind == OpKind::AllReduce) {
@@ -259,8 +356,21 @@ private:
       lt.communication += op.seconds;
     }
 
-    if (w.overlap == Overlap::TwoMicroBatch) {
-      // While the other micro-batch communicates, normal-mode kernels hold some SMs: compute runs slower.
+    for (const Op &op : p.ops)
+      lt.opSeconds.push_back(op.seconds);
+    if (w.overlap == Overlap::TwoMicroBatch && ph.forecast) {
+      // The layer repeated as two overlapped micro-batches (moec/Transforms/Schedule.h): its steady state.
+      // Layers alike (uniform routing: every MoE layer) share one steady state.
+      if (&p != steadyProgram || lt.opSeconds != steadySeconds) {
+        steadyProgram = &p;
+        steadySeconds = lt.opSeconds;
+        steadyTotal = steadyStateLayerTime({&p, lt.opSeconds}, ph.commSms, w.overlapEfficiency, shadowOf(w.phase));
+      }
+      lt.total = steadyTotal;
+      lt.exposed = std::max(0.0, lt.total - lt.compute);
+    } else if (w.overlap == Overlap::TwoMicroBatch) {
+      // The bound: the best any order could do, the longer of compute and communication (the shorter hidden up
+      // to the overlap efficiency).
       double compute = lt.communication > 0 ? lt.compute / (1.0 - ph.commSms) : lt.compute;
       double longer = std::max(compute, lt.communication), shorter = std::min(compute, lt.communication);
       lt.total = longer + (1.0 - w.overlapEfficiency) * shorter;
@@ -269,8 +379,6 @@ private:
       lt.total = lt.compute + lt.communication;
       lt.exposed = lt.communication;
     }
-    for (const Op &op : p.ops)
-      lt.opSeconds.push_back(op.seconds);
     return lt;
   }
 
@@ -327,6 +435,9 @@ private:
   int64_t slots; ///< the most expert slots a GPU holds
   std::string dominant;
   double dominantSeconds = 0;
+  const Program *steadyProgram = nullptr; ///< the last layer whose steady state was scheduled
+  std::vector<double> steadySeconds;
+  double steadyTotal = 0;
 };
 
 class CostModelPass : public Pass {

@@ -14,7 +14,8 @@ using namespace moec::ir;
 namespace {
 
 // Hopper (H100, H800, H20, H200), from deepseek-ai/DeepGEMM, FlashMLA and DeepEP on H800 (docs/cost-model.md):
-//   GEMM compute 0.60: DeepGEMM's grouped contiguous FP8 GEMMs, 1093-1297 of 1979 TFLOPS (midpoint);
+//   GEMM compute 0.66: DeepGEMM's grouped contiguous FP8 GEMMs, 1093-1297 of 1979 TFLOPS, with their BF16 output
+//     stored after the main loop (gemmTime); all four rows within 8%;
 //   GEMM memory 0.66: its memory-bound dense GEMMs at M = 64, 1.7-2.7 of 3.35 TB/s (midpoint 2.2);
 //   attention compute 0.63: FlashMLA decode, 580-660 of 989 TFLOPS; attention memory 0.90: 3000 of 3350 GB/s;
 //   elementwise memory 0.66: as the memory-bound GEMMs (no published figure of its own);
@@ -23,14 +24,15 @@ namespace {
 //   DeepEP low-latency 0.85 of the NIC and 0.72 of NVLink plus 20 us per kernel: its EP8-EP256 table
 //     (dispatch 77-194 us, combine 114-369 us) fitted with one line per link;
 //   NCCL all-reduce bus bandwidth 1.0: nccl-tests on 8 x H100 SXM reach 460-480 GB/s busbw of 450 GB/s;
-//   communication SMs 0.15: about 20 of the H800's 132 SMs saturate IB and NVLink (DeepSeek-V3 report, 3.2.2).
+//   communication SMs 24 of 132: DeepSeek's prefill profile computes on 108 SMs while 24 communicate
+//     (deepseek-ai/profile-data, open-infra-index day 6).
 // Blackwell and CDNA3 reuse Hopper's fractions until their kernels are published the same way; Ampere has no FP8
 // and its NCCL busbw is 230-250 of 300 GB/s.
 const Calibration kCalibrations[] = {
-    {GpuArch::Hopper, 0.60, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
-    {GpuArch::Blackwell, 0.60, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
-    {GpuArch::Cdna3, 0.60, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 0.15},
-    {GpuArch::Ampere, 0.60, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 0.80, 0.15},
+    {GpuArch::Hopper, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 24.0 / 132},
+    {GpuArch::Blackwell, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 24.0 / 132},
+    {GpuArch::Cdna3, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 24.0 / 132},
+    {GpuArch::Ampere, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 0.80, 24.0 / 132},
 };
 
 } // namespace
@@ -91,8 +93,14 @@ Physics Physics::forecastOf(const Plan &plan) {
   return p;
 }
 
-double moec::gemmTime(double flops, double bytes, Precision precision, const GpuSpec &gpu, const Physics &ph) {
-  return std::max(flops / (gpu.peakFor(precision) * ph.gemmCompute), bytes / (gpu.memBandwidth * ph.gemmMemory));
+double moec::gemmTime(double flops, double inBytes, double outBytes, Precision precision, const GpuSpec &gpu,
+                      const Physics &ph) {
+  double memory = gpu.memBandwidth * ph.gemmMemory;
+  return std::max(flops / (gpu.peakFor(precision) * ph.gemmCompute), inBytes / memory) + outBytes / memory;
+}
+
+double moec::gemmOutputBytes(double elements, Precision type) {
+  return elements * std::max(2.0, bytesPerElement(type));
 }
 
 double moec::commTime(const LinkBytes &bytes, const ClusterSpec &c, const Physics &ph) {

@@ -69,7 +69,9 @@ public:
     topK = m.moe.topK;
     expertTokens = z.expertTokens;
     vocab = m.vocab / tp;
-    dtype = m.precision;
+    dtype = activationPrecision(m);
+    dispatchType = s.dispatchPrecision.value_or(m.precision);
+    combineType = s.combinePrecision.value_or(m.precision);
   }
 
   bool run(Plan &target) {
@@ -251,7 +253,8 @@ public:
       out.shape = x.shape;
       break;
     }
-    out.dtype = dtype;
+    // What dispatch and combine deliver is in their wire precision (an FP8 dispatch feeds the FP8 GEMMs as is).
+    out.dtype = op.kind == OpKind::Dispatch ? dispatchType : op.kind == OpKind::Combine ? combineType : dtype;
     double activations = out.bytes();
     for (Tensor *t : ins)
       activations += t->bytes();
@@ -367,7 +370,8 @@ public:
   int64_t etp, routed; ///< expert TP degree; tokens a rank routes (dispatchTokensPerRank)
   int64_t tp, B, S, L, H, heads, kvHeads, headDim, rope, qkDim, ffn, expertFfn, sharedFfn, experts, topK;
   int64_t expertTokens, vocab;
-  Precision dtype;
+  Precision dtype;                   ///< activations between kernels
+  Precision dispatchType, combineType; ///< what dispatch and combine deliver
 };
 
 class ShapeInferencePass : public Pass {

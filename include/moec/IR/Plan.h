@@ -187,6 +187,10 @@ enum class OpPart {
 /// The precision of the weights of \p part's projections: the model's part precisions; the router's gate and the
 /// norms stay in the model's precision, as engines keep them.
 Precision weightPrecision(const ModelSpec &model, OpPart part);
+/// The type activations flow in between kernels: the model's precision, but at least 16 bits. FP8 and 4-bit are
+/// weight (and KV-cache and wire) formats: engines quantize a GEMM's input on the fly and write its output in
+/// BF16 (DeepGEMM, CUTLASS, SGLang's and vLLM's FP8 paths).
+Precision activationPrecision(const ModelSpec &model);
 
 /// How a projection's weight is split over its TP group (Megatron-Core's column- and row-parallel linears).
 enum class ParallelSplit { None, Replicated, Column, Row };

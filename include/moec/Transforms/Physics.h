@@ -65,10 +65,15 @@ struct Physics {
   static Physics ofKernels(const Calibration &calibration);
 };
 
-/// Time of one GEMM kernel of \p flops and \p bytes (weights, activations and output) on \p gpu whose weights are in
-/// \p precision: max(flops / (the precision's peak x gemmCompute), bytes / (HBM x gemmMemory)). bench-gemm
-/// reproduces DeepGEMM's published table with it.
-double gemmTime(double flops, double bytes, Precision precision, const GpuSpec &gpu, const Physics &physics);
+/// Time of one GEMM kernel of \p flops that reads \p inBytes (weights and activations) and writes \p outBytes on
+/// \p gpu whose weights are in \p precision: max(flops / (the precision's peak x gemmCompute), inBytes / (HBM x
+/// gemmMemory)) + outBytes / (HBM x gemmMemory). A tile's main loop streams its inputs while it computes; its
+/// output is stored after it, in the epilogue. bench-gemm reproduces DeepGEMM's published table with it.
+double gemmTime(double flops, double inBytes, double outBytes, Precision precision, const GpuSpec &gpu,
+                const Physics &physics);
+/// Bytes a GEMM writes for \p elements outputs of \p type: FP8 and 4-bit GEMMs accumulate and store BF16
+/// (DeepGEMM, CUTLASS), so at least 2 bytes an element.
+double gemmOutputBytes(double elements, Precision type);
 /// Time of one dispatch or combine for the busiest rank: max(network bytes / (NIC x its fraction), NVLink bytes /
 /// (NVLink x its fraction)) plus the latency of the slower link it uses and the kernel's fixed time.
 double commTime(const ir::LinkBytes &bytes, const ClusterSpec &cluster, const Physics &physics);

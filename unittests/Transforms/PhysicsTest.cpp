@@ -1,0 +1,45 @@
+//===- PhysicsTest.cpp - The GEMM formula against DeepGEMM's table ------------===//
+//
+// moec::gemmTime with Hopper's calibration on rows of DeepGEMM's published H800 table (deepseek-ai/DeepGEMM
+// README, first release; bench-gemm prints them all): FP8 inputs and weights, BF16 output.
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Transforms/Physics.h"
+
+#include <gtest/gtest.h>
+
+using namespace moec;
+
+namespace {
+
+double tflops(double groups, double m, double n, double k) {
+  GpuSpec h800;
+  h800.compute = 989e12;
+  h800.fp8Compute = 1979e12;
+  h800.memBandwidth = 3.35e12;
+  Physics ph = Physics::ofKernels(calibrationFor(GpuArch::Hopper));
+  double flops = 2 * groups * m * n * k;
+  double in = groups * (m * k + k * n), out = gemmOutputBytes(groups * m * n, Precision::FP8);
+  return flops / gemmTime(flops, in, out, Precision::FP8, h800, ph) / 1e12;
+}
+
+// A short k with a wide output: the BF16 store after the main loop is as long as the math. DeepGEMM: 590 TFLOPS;
+// max(compute, memory) alone gave 1058.
+TEST(PhysicsTest, GemmStoresItsOutputAfterTheMainLoop) { EXPECT_NEAR(tflops(1, 4096, 32768, 512), 590, 0.05 * 590); }
+
+// The grouped contiguous rows the compute fraction comes from (1093-1297 TFLOPS), each within 10%.
+TEST(PhysicsTest, ContiguousGroupedGemms) {
+  EXPECT_NEAR(tflops(4, 8192, 4096, 7168), 1297, 0.10 * 1297);
+  EXPECT_NEAR(tflops(4, 8192, 7168, 2048), 1099, 0.10 * 1099);
+  EXPECT_NEAR(tflops(8, 4096, 4096, 7168), 1288, 0.10 * 1288);
+  EXPECT_NEAR(tflops(8, 4096, 7168, 2048), 1093, 0.10 * 1093);
+}
+
+// FP8 and 4-bit GEMMs write BF16; a BF16 or FP32 one its own width.
+TEST(PhysicsTest, GemmOutputIsAtLeastBf16) {
+  EXPECT_EQ(gemmOutputBytes(10, Precision::FP8), 20);
+  EXPECT_EQ(gemmOutputBytes(10, Precision::BF16), 20);
+  EXPECT_EQ(gemmOutputBytes(10, Precision::FP32), 40);
+}
+
+} // namespace

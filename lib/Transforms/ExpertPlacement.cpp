@@ -54,8 +54,8 @@ public:
     const StrategySpec &s = plan.strategy();
     Physics physics = Physics::forecastOf(plan);
     double tokens = double(plan.sizes.routedTokensPerRank);
-    double peak = plan.cluster().gpu->peakFor(m.parts.experts) * physics.gemmCompute;
-    computePerShare = plan.sizes.assignmentsPerGroup * expertFlopsPerAssignment(m, s.etp()) / peak;
+    computePerShare = plan.sizes.assignmentsPerGroup *
+                      expertSecondsPerAssignment(m, s.etp(), *plan.cluster().gpu, physics);
     double bytes = plan.sizes.dispatchBytesPerElement + plan.sizes.combineBytesPerElement;
     double network = plan.cluster().interNode.bandwidth * physics.network;
     // Normal kernels cross the network once per remote node, so placement can save network time; low-latency

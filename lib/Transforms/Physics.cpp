@@ -130,3 +130,11 @@ double moec::expertFlopsPerAssignment(const ModelSpec &m, int64_t etp) {
   double matrices = m.moe.activation == Activation::SwiGLU ? 3 : 2;
   return 2 * matrices * double(m.hidden) * double(m.moe.expertHidden) / double(etp);
 }
+
+double moec::expertSecondsPerAssignment(const ModelSpec &m, int64_t etp, const GpuSpec &gpu, const Physics &ph) {
+  // Gate and up (or fc1) write expert_hidden each, down (or fc2) hidden: at least BF16 (gemmOutputBytes).
+  double inner = double(m.moe.expertHidden) / double(etp);
+  double outputs = (m.moe.activation == Activation::SwiGLU ? 2 * inner : inner) + double(m.hidden);
+  return expertFlopsPerAssignment(m, etp) / (gpu.peakFor(m.parts.experts) * ph.gemmCompute) +
+         gemmOutputBytes(outputs, activationPrecision(m)) / (gpu.memBandwidth * ph.gemmMemory);
+}

@@ -83,6 +83,9 @@ double allReduceTime(double bytes, int64_t ranks, const LinkSpec &link, const Ph
 double allGatherTime(double bytes, int64_t shares, const LinkSpec &link, const Physics &physics);
 /// FLOPs of one token-expert pair through one routed expert (its share on one expert TP rank).
 double expertFlopsPerAssignment(const ModelSpec &model, int64_t etp);
+/// Time one token-expert pair adds to the busiest GPU's compute-bound expert GEMMs on \p gpu: its FLOPs at the
+/// experts' peak and the GEMM fraction, plus the outputs each GEMM stores after its main loop (gemmTime).
+double expertSecondsPerAssignment(const ModelSpec &model, int64_t etp, const GpuSpec &gpu, const Physics &physics);
 
 } // namespace moec
 

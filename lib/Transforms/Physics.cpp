@@ -7,6 +7,7 @@
 #include "moec/Transforms/Physics.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace moec;
 using namespace moec::ir;
@@ -87,9 +88,9 @@ Physics Physics::forecastOf(const Plan &plan) {
     // DeepEP's low-latency kernels move data without holding SMs (hook-based overlap); the normal ones hold some.
     p.commSms = 0;
   }
-  p.imbalance = s.expertImbalance.value_or(s.ep <= 1 ? 0
-                                           : s.redundantExperts > 0 ? kImbalanceWithEplb
-                                                                    : kImbalanceWithoutEplb);
+  const ModelSpec &m = plan.model();
+  p.imbalance = s.expertImbalance.value_or(
+      defaultImbalance(s.ep, m.moe.experts + s.redundantExperts, s.redundantExperts, m.moe.topK));
   return p;
 }
 
@@ -137,4 +138,16 @@ double moec::expertSecondsPerAssignment(const ModelSpec &m, int64_t etp, const G
   double outputs = (m.moe.activation == Activation::SwiGLU ? 2 * inner : inner) + double(m.hidden);
   return expertFlopsPerAssignment(m, etp) / (gpu.peakFor(m.parts.experts) * ph.gemmCompute) +
          gemmOutputBytes(outputs, activationPrecision(m)) / (gpu.memBandwidth * ph.gemmMemory);
+}
+
+double moec::defaultImbalance(int64_t gpus, int64_t slots, int64_t redundant, int64_t topK) {
+  if (gpus <= 1 || slots <= 0 || topK <= 0)
+    return 0;
+  double g = double(gpus), k = std::max(1.0, double(slots) / g);
+  bool eplb = redundant > 0;
+  double published = eplb ? kImbalanceWithEplb : kImbalanceWithoutEplb;
+  double kPublished = eplb ? kImbalanceSlotsWithEplb : kImbalanceSlotsWithoutEplb;
+  double scaled = published * std::sqrt(kPublished / k) * std::sqrt(std::log(g) / std::log(kImbalanceGpus));
+  double most = g * std::min(k, double(topK)) / double(topK) - 1.0;
+  return std::max(0.0, std::min(scaled, most));
 }

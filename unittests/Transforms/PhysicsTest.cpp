@@ -43,3 +43,24 @@ TEST(PhysicsTest, GemmOutputIsAtLeastBf16) {
 }
 
 } // namespace
+
+namespace {
+
+// The published points themselves (TensorRT-LLM, EP 32: 256 slots without EPLB, 288 with it).
+TEST(PhysicsTest, ImbalanceAtThePublishedPoints) {
+  EXPECT_NEAR(defaultImbalance(32, 256, 0, 8), 1.564, 1e-9);
+  EXPECT_NEAR(defaultImbalance(32, 288, 32, 8), 0.109, 1e-9);
+}
+
+// SGLang's decode, EP 72: 288 slots (4 a GPU) give 0.109 x sqrt(9 / 4) x sqrt(ln 72 / ln 32) = 0.1817; 256 slots
+// (3.56 a GPU) 1.564 x sqrt(8 / 3.556) x sqrt(ln 72 / ln 32) = 2.606.
+TEST(PhysicsTest, ImbalanceScalesWithSlotsAndGpus) {
+  EXPECT_NEAR(defaultImbalance(72, 288, 32, 8), 0.1817, 1e-4);
+  EXPECT_NEAR(defaultImbalance(72, 256, 0, 8), 2.606, 1e-3);
+  EXPECT_EQ(defaultImbalance(1, 256, 0, 8), 0);
+}
+
+// Never more than every token reaching the busiest GPU: 8 experts with top-2 on 8 GPUs, at most 8 x 1 / 2 - 1 = 3.
+TEST(PhysicsTest, ImbalanceIsBoundedByTheTokens) { EXPECT_NEAR(defaultImbalance(8, 8, 0, 2), 3.0, 1e-9); }
+
+} // namespace

@@ -40,11 +40,20 @@ const Calibration &calibrationFor(GpuArch arch);
 /// Every calibration, for the docs and bench/published.
 llvm::ArrayRef<Calibration> calibrations();
 
-/// Published expert-load imbalance, (max - mean) / mean tokens per GPU of the EP group, used by the forecast when
-/// no loads are measured (TensorRT-LLM tech blog 4, DeepSeek-R1 on 32 GB200, EP 32): without redundant experts,
-/// and with them (EPLB, 288 slots).
+/// Published expert-load imbalance, (max - mean) / mean tokens per GPU of the EP group (TensorRT-LLM tech blog 4,
+/// DeepSeek-R1 on 32 GB200, EP 32): without redundant experts (256 slots, 8 a GPU), and with them (EPLB, 288
+/// slots, 9 a GPU).
 constexpr double kImbalanceWithoutEplb = 1.564;
 constexpr double kImbalanceWithEplb = 0.109;
+constexpr double kImbalanceGpus = 32, kImbalanceSlotsWithoutEplb = 8, kImbalanceSlotsWithEplb = 9;
+
+/// The forecast's expert-load imbalance without measured loads, for \p gpus GPUs of an EP group holding \p slots
+/// expert slots in all (\p redundant of them replicas) with top-\p topK routing. A GPU's load is the sum of its
+/// slots' loads and the busiest is the largest of \p gpus such sums, so the published figure scales as the
+/// deviation of a sum of k slots and the largest of G of them do: x sqrt(k_published / k) x sqrt(ln G / ln 32)
+/// (Gaussian extreme value of G draws); at most what every token reaching the busiest GPU gives, G min(k, top_k) /
+/// top_k - 1. 0 with one GPU.
+double defaultImbalance(int64_t gpus, int64_t slots, int64_t redundant, int64_t topK);
 
 /// The physics of one cost computation.
 struct Physics {

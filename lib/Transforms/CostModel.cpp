@@ -169,8 +169,10 @@ private:
   ///   - with DeepEP's normal kernels, a token arrives once per GPU, so the grouped GEMM's rows are scattered
   ///     from the received tokens (one pass, at the dispatch's width) and its output gathered back, weighted,
   ///     one row per token (at BF16), before combine (SGLang's ep_scatter and ep_gather).
+  /// The forecast charges them; the bound does not.
   double aroundGemm(const Program &p, const Op &op, Around &a) const {
-    if (op.kind != OpKind::Linear || op.inputs.empty())
+    // The bound: a kernel could fuse them.
+    if (!ph.forecast || op.kind != OpKind::Linear || op.inputs.empty())
       return 0;
     double memory = gpu.memBandwidth * ph.elementwiseMemory, t = 0;
     double scale = op.site == OpSite::Expert ? a.busyScale : 1.0;

@@ -97,7 +97,11 @@ Physics Physics::forecastOf(const Plan &plan) {
 double moec::gemmTime(double flops, double inBytes, double outBytes, Precision precision, const GpuSpec &gpu,
                       const Physics &ph) {
   double memory = gpu.memBandwidth * ph.gemmMemory;
-  return std::max(flops / (gpu.peakFor(precision) * ph.gemmCompute), inBytes / memory) + outBytes / memory;
+  double compute = flops / (gpu.peakFor(precision) * ph.gemmCompute);
+  // The bound lets a kernel hide its stores too (an epilogue overlapped with the next tile's main loop).
+  if (!ph.forecast)
+    return std::max(compute, (inBytes + outBytes) / memory);
+  return std::max(compute, inBytes / memory) + outBytes / memory;
 }
 
 double moec::gemmOutputBytes(double elements, Precision type) {

@@ -77,7 +77,8 @@ struct Physics {
 /// Time of one GEMM kernel of \p flops that reads \p inBytes (weights and activations) and writes \p outBytes on
 /// \p gpu whose weights are in \p precision: max(flops / (the precision's peak x gemmCompute), inBytes / (HBM x
 /// gemmMemory)) + outBytes / (HBM x gemmMemory). A tile's main loop streams its inputs while it computes; its
-/// output is stored after it, in the epilogue. bench-gemm reproduces DeepGEMM's published table with it.
+/// output is stored after it, in the epilogue. bench-gemm reproduces DeepGEMM's published table with it. The
+/// bound (physics.forecast false) hides the stores too: max(compute, (inBytes + outBytes) / HBM).
 double gemmTime(double flops, double inBytes, double outBytes, Precision precision, const GpuSpec &gpu,
                 const Physics &physics);
 /// Bytes a GEMM writes for \p elements outputs of \p type: FP8 and 4-bit GEMMs accumulate and store BF16

@@ -110,6 +110,14 @@ Precision moec::ir::activationPrecision(const ModelSpec &m) {
   return bytesPerElement(m.precision) < 2 ? Precision::BF16 : m.precision;
 }
 
+Precision moec::ir::dispatchPrecisionOf(const ModelSpec &m, const StrategySpec &s) {
+  return s.dispatchPrecision.value_or(m.precision);
+}
+
+Precision moec::ir::combinePrecisionOf(const ModelSpec &m, const StrategySpec &s) {
+  return s.combinePrecision.value_or(activationPrecision(m));
+}
+
 llvm::StringRef ir::spell(ParallelSplit split) {
   switch (split) {
   case ParallelSplit::None:

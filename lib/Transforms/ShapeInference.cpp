@@ -70,8 +70,8 @@ public:
     expertTokens = z.expertTokens;
     vocab = m.vocab / tp;
     dtype = activationPrecision(m);
-    dispatchType = s.dispatchPrecision.value_or(m.precision);
-    combineType = s.combinePrecision.value_or(m.precision);
+    dispatchType = dispatchPrecisionOf(m, s);
+    combineType = combinePrecisionOf(m, s);
   }
 
   bool run(Plan &target) {

@@ -220,7 +220,7 @@ struct StrategySpec : Located {
   std::string placementFile;
   PlacementObjective placementObjective = PlacementObjective::Time;
   std::optional<Precision> dispatchPrecision; ///< Of the tokens dispatch sends; the model's when absent.
-  std::optional<Precision> combinePrecision;  ///< Of the expert outputs combine returns; the model's when absent.
+  std::optional<Precision> combinePrecision;  ///< Of the expert outputs combine returns; the activations' when absent.
   std::optional<DispatchMode> dispatchMode;   ///< normal in prefill and low_latency in decode when absent
   std::optional<double> expertImbalance;      ///< (max - mean) / mean tokens per GPU when no loads are measured
   std::vector<RequireSpec> requires_;

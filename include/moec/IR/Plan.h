@@ -191,6 +191,12 @@ Precision weightPrecision(const ModelSpec &model, OpPart part);
 /// weight (and KV-cache and wire) formats: engines quantize a GEMM's input on the fly and write its output in
 /// BF16 (DeepGEMM, CUTLASS, SGLang's and vLLM's FP8 paths).
 Precision activationPrecision(const ModelSpec &model);
+/// What dispatch sends: the strategy's `dispatch_precision`, else the model's precision (an fp8 model dispatches
+/// FP8 with its scales, as DeepEP's kernels can).
+Precision dispatchPrecisionOf(const ModelSpec &model, const StrategySpec &strategy);
+/// What combine returns: the strategy's `combine_precision`, else the activations' type (the experts' outputs;
+/// DeepEP combines in BF16).
+Precision combinePrecisionOf(const ModelSpec &model, const StrategySpec &strategy);
 
 /// How a projection's weight is split over its TP group (Megatron-Core's column- and row-parallel linears).
 enum class ParallelSplit { None, Replicated, Column, Row };

@@ -54,31 +54,18 @@ public:
 
   void write(llvm::ArrayRef<int64_t> ranks) {
     const StrategySpec &s = plan.strategy();
-    // Stage times for one micro-batch, as the cost model sums them.
-    stageTime.assign(plan.stages.size(), 0.0);
-    size_t moeIndex = 0;
-    for (size_t l = 0; l < plan.layerKinds.size(); ++l)
-      stageTime[plan.layerStage[l]] += plan.layerKinds[l] == LayerKind::Dense ? cost.dense.total
-                                       : moeIndex < cost.moe.size()          ? cost.moe[moeIndex++].total
-                                                                             : 0.0;
-    std::vector<double> layersTime = stageTime;
-    stageTime.front() += cost.prologue;
-    stageTime.back() += cost.epilogue;
+    // Stage times for one micro-batch, as the cost model computed them; with two micro-batches, the schedules
+    // whose ends they are, which place every op.
+    stageTime = cost.stageSeconds;
+    stageTime.resize(plan.stages.size(), 0.0);
     boundary = s.pp > 1 ? cost.pipeline / double(s.pp - 1) : 0;
-    for (size_t i = 0; i + 1 < stageTime.size(); ++i)
-      stageTime[i] += boundary;
     slowest = *std::max_element(stageTime.begin(), stageTime.end());
     mbs = double(cost.microBatches);
-    if (cost.microBatches == 2) {
-      // The cost model's stage times are these schedules' ends (halved per micro-batch): use them.
-      for (size_t i = 0; i < plan.stages.size(); ++i) {
+    if (cost.microBatches == 2)
+      for (size_t i = 0; i < plan.stages.size(); ++i)
         schedules.push_back(scheduleTwoMicroBatches(stageLayers(plan, cost, i), cost.commSms,
                                                     plan.workload().overlapEfficiency,
                                                     shadowOf(plan.workload().phase)));
-        stageTime[i] += schedules.back().end / 2.0 - layersTime[i];
-      }
-      slowest = *std::max_element(stageTime.begin(), stageTime.end());
-    }
 
     j.object([&] {
       j.attribute("displayTimeUnit", "ms");

@@ -125,6 +125,7 @@ public:
     stage.back() += r.epilogue;
     for (size_t i = 0; i + 1 < stage.size(); ++i)
       stage[i] += boundary;
+    r.stageSeconds = stage;
     double slowest = 0, latency = 0;
     for (double t : stage) {
       slowest = std::max(slowest, t);

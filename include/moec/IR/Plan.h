@@ -359,6 +359,7 @@ struct CostResult {
   LayerTime dense;             ///< a dense layer (zero when there is none)
   std::vector<LayerTime> moe;  ///< each MoE layer, in layer order
   double prologue = 0, epilogue = 0, pipeline = 0; ///< embedding, LM head, send/recv between stages
+  std::vector<double> stageSeconds; ///< each pipeline stage for one micro-batch: layers, ends, boundary send
   double stepTime = 0;         ///< prefill: the micro-batch(es) through every layer; decode: per output token
   int64_t microBatches = 1;    ///< processed per step: 2 with two_micro_batch overlap
   double commSms = 0;          ///< share of the SMs communication holds while it overlaps compute

@@ -41,6 +41,13 @@ for deploy, per_node, what in [("SGLangPrefill1k", 57674, "prefill EP32, input 1
                                ("SGLangPrefillPerfect", 59337, "prefill EP32, 4K, perfect EPLB")]:
     row("end to end", what, per_node / 8, per_gpu(P, deploy), "tok/s/GPU")
 row("end to end", "decode EP72, 256 seqs/GPU, KV 2000", 22282 / 8, per_gpu(D, "SGLangDecode"), "tok/s/GPU")
+# End-to-end: SGLang on GB200 NVL72 (lmsys blog 2025-09-25, commands of sglang#10903), tokens per second per GPU.
+G = "sglang-gb200.moe"
+for deploy, published, what in [("PrefillFp4", 26156, "GB200 prefill, FP8 attention + NVFP4 MoE, EP4"),
+                                 ("DecodeFp4", 13386, "GB200 decode, FP8 attention + NVFP4 MoE, EP48, 1408/GPU"),
+                                 ("PrefillFp8", 18471, "GB200 prefill, BF16 attention + FP8 MoE, EP8"),
+                                 ("DecodeFp8", 9087, "GB200 decode, BF16 attention + FP8 MoE, EP48, 768/GPU")]:
+    row("end to end", what, published, per_gpu(G, deploy), "tok/s/GPU")
 decode = report(D, "SGLangDecode")
 row("end to end", "decode dispatch per layer (one micro-batch)", 170, decode["time"]["moeLayers"][0]["dispatch"] * 1e6,
     "us")
@@ -79,14 +86,19 @@ isca = report("../../test/Target/calibration-isca-decode.moe", "Bound")["time"][
 row("bound", "ISCA 2025 all-to-all per layer", 120.96, isca["moeLayers"][0]["communication"] * 1e6, "us")
 row("bound", "ISCA 2025 time per token", 14.76, isca["stepSeconds"] * 1e3, "ms")
 
+def figure(x):
+    """Four significant figures, whole numbers from 1,000 up."""
+    return "%.0f" % x if abs(x) >= 1000 else format(x, ".4g")
+
+
 print("| group | published figure | published | moec | error |")
 print("|---|---|---|---|---|")
 errors = {}
 for group, what, published, forecast, unit in rows:
     error = (forecast - published) / published
     errors.setdefault(group, []).append(abs(error))
-    print("| %s | %s | %s %s | %s %s | %+.1f%% |" % (group, what, format(published, ".4g"), unit,
-                                                     format(forecast, ".4g"), unit, 100 * error))
+    print("| %s | %s | %s %s | %s %s | %+.1f%% |" % (group, what, figure(published), unit, figure(forecast), unit,
+                                                     100 * error))
 print()
 for group, errs in errors.items():
     print("%s: median error %.1f%%, worst %.1f%% over %d rows" % (group, 100 * statistics.median(errs),

@@ -216,7 +216,7 @@ private:
   /// The peak and achieved fractions of \p op's kernel class.
   double computeTime(const Program &p, const Op &op) const {
     KernelClass k = kernelClass(op);
-    double peak = op.kind == OpKind::Linear ? gpu.peakFor(weightPrecision(m, op.part)) : gpu.compute;
+    double peak = peakOf(op);
     double computeFraction = k == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
     double memoryFraction = k == KernelClass::Gemm        ? ph.gemmMemory
                             : k == KernelClass::Attention ? ph.attentionMemory
@@ -230,6 +230,17 @@ private:
       t = std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
     }
     return t + launchesOf(op) * launch;
+  }
+
+  /// The dense peak \p op runs at: a projection at its weights' precision; attention's score and context products at
+  /// the KV cache's (an FP8 cache is read by FP8 tensor cores, as FlashMLA's and TensorRT-LLM's E4M3 kernels do);
+  /// the rest at BF16.
+  double peakOf(const Op &op) const {
+    if (op.kind == OpKind::Linear)
+      return gpu.peakFor(weightPrecision(m, op.part));
+    if (op.kind == OpKind::Matmul && m.parts.kvCache == Precision::FP8)
+      return gpu.peakFor(Precision::FP8);
+    return gpu.compute;
   }
 
   /// Kernel launches of one instance: a fused attention kernel covers the scores, the softmax and the context.

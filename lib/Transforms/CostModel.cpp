@@ -215,6 +215,8 @@ private:
 
   /// The peak and achieved fractions of \p op's kernel class.
   double computeTime(const Program &p, const Op &op) const {
+    if (w.attentionKernel == AttentionKernel::Fused && inFusedAttention(op))
+      return op.role == OpRole::Scores ? fusedAttentionTime(p, op) : 0.0;
     KernelClass k = kernelClass(op);
     double peak = peakOf(op);
     double computeFraction = k == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
@@ -230,6 +232,40 @@ private:
       t = std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
     }
     return t + launchesOf(op) * launch;
+  }
+
+  /// The ops one fused attention kernel runs: the scores, their softmax (and dropout) and the context.
+  static bool inFusedAttention(const Op &op) {
+    return op.role == OpRole::Scores || op.role == OpRole::Softmax || op.role == OpRole::AttnDropout ||
+           op.role == OpRole::Context;
+  }
+
+  /// A fused attention kernel (FlashAttention, FlashMLA) is one roofline: it overlaps reading the KV cache with
+  /// both products, so its time is the larger of all its FLOPs at their peaks and all its bytes, not the sum of each
+  /// product's own bound. The scores op \p scores carries it; the ops it feeds, up to the context, cost nothing.
+  double fusedAttentionTime(const Program &p, const Op &scores) const {
+    double compute = 0, bytes = 0;
+    std::vector<unsigned> frontier(scores.outputs.begin(), scores.outputs.end());
+    auto charge = [&](const Op &o) {
+      compute += o.flops * flopsScale(o) / (peakOf(o) * ph.attentionCompute);
+      bytes += o.bytes;
+    };
+    charge(scores);
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const Op &o : p.ops) {
+        if (&o == &scores || !inFusedAttention(o) || o.role == OpRole::Scores)
+          continue;
+        bool fed = llvm::any_of(o.inputs, [&](unsigned t) { return llvm::is_contained(frontier, t); });
+        bool seen = llvm::all_of(o.outputs, [&](unsigned t) { return llvm::is_contained(frontier, t); });
+        if (fed && !seen) {
+          charge(o);
+          frontier.insert(frontier.end(), o.outputs.begin(), o.outputs.end());
+          grew = true;
+        }
+      }
+    }
+    return std::max(compute, bytes / (gpu.memBandwidth * ph.attentionMemory)) + launch;
   }
 
   /// The dense peak \p op runs at: a projection at its weights' precision; attention's score and context products at
@@ -400,7 +436,9 @@ private:
   void note(const Program &p, double layers) {
     std::map<std::string, double> byName;
     for (const Op &op : p.ops) {
+      bool fusedAttention = w.attentionKernel == AttentionKernel::Fused && inFusedAttention(op);
       std::string name = op.site == OpSite::Expert && op.kind == OpKind::Linear ? "expert GEMMs"
+                         : fusedAttention                                      ? "attention kernel"
                          : op.kind == OpKind::Dispatch || op.kind == OpKind::Combine
                              ? std::string(spell(op.kind)) + " (" +
                                    (plan.traffic.empty() || plan.traffic.front().dispatch.network <= 0 ? "NVLink"

@@ -159,13 +159,14 @@ private:
     double busyScale = 1;       ///< expert ops: the busiest GPU's tokens over the shapes'
     double dedupTokens = 0;     ///< normal kernels: the distinct tokens the busiest GPU receives
     double busyAssignments = 0; ///< ... and the token-expert pairs its experts compute
-    std::set<unsigned> quantized; ///< tensors already quantized to FP8 for a GEMM
+    std::set<unsigned> quantized; ///< tensors already quantized for a GEMM
     bool scattered = false, gathered = false;
   };
 
   /// Memory-bound kernels a GEMM needs beside it (docs/cost-model.md, "Around the GEMMs"), for linear op \p op:
-  ///   - an FP8-weight GEMM reads FP8 inputs with 1 x 128 scales: a wider input is quantized first, once per
-  ///     tensor (read at its width, written at 1 + 4/128 B), unless its producer did it: an activation function
+  ///   - an FP8-weight GEMM reads FP8 inputs with 1 x 128 scales, a 4-bit one on a part with 4-bit tensor cores
+  ///     inputs in its weights' format: a wider input is quantized first, once per tensor (read at its width,
+  ///     written at 1 + 4/128 B or the 4-bit format's bytes), unless its producer did it: an activation function
   ///     (SGLang's silu_and_mul with quantization) or a dispatch that sends FP8;
   ///   - with DeepEP's normal kernels, a token arrives once per GPU, so the grouped GEMM's rows are scattered
   ///     from the received tokens (one pass, at the dispatch's width) and its output gathered back, weighted,
@@ -181,11 +182,16 @@ private:
     const Tensor &x = p.tensors[in];
     const Op *producer = x.producer < p.ops.size() ? &p.ops[x.producer] : nullptr;
     double width = bytesPerElement(x.dtype);
-    bool fp8 = weightPrecision(m, op.part) == Precision::FP8;
+    Precision weights = weightPrecision(m, op.part);
+    // What the GEMM's input is quantized to: FP8 with 1 x 128 scales, or on a part with 4-bit tensor cores the
+    // weights' 4-bit format with its scales (FlashInfer's cvt_fp16_to_fp4 kernels in SGLang's GB200 profile).
+    double quantizedWidth = weights == Precision::FP8                          ? 1.0 + 4.0 / 128.0
+                            : isFourBit(weights) && gpu.fp4Compute > 0 ? bytesPerElement(weights)
+                                                                       : 0.0;
     bool fusedByProducer = producer && (producer->kind == OpKind::Activation ||
                                         (producer->kind == OpKind::Dispatch && plan.sizes.dispatchBytesPerElement < 2));
-    if (fp8 && width > 1 && !fusedByProducer && a.quantized.insert(in).second)
-      t += double(x.numElements()) * scale * (width + 1.0 + 4.0 / 128.0) / memory + launch;
+    if (quantizedWidth > 0 && width > quantizedWidth && !fusedByProducer && a.quantized.insert(in).second)
+      t += double(x.numElements()) * scale * (width + quantizedWidth) / memory + launch;
     if (a.dedupTokens > 0 && op.site == OpSite::Expert) {
       double hidden = double(m.hidden);
       if (producer && producer->kind == OpKind::Dispatch && !a.scattered) {
@@ -234,10 +240,11 @@ private:
     return t + launchesOf(op) * launch;
   }
 
-  /// The ops one fused attention kernel runs: the scores, their softmax (and dropout) and the context.
+  /// The ops one fused attention kernel runs: the query's softmax scale (a kernel argument), the scores, their
+  /// softmax (and dropout) and the context.
   static bool inFusedAttention(const Op &op) {
-    return op.role == OpRole::Scores || op.role == OpRole::Softmax || op.role == OpRole::AttnDropout ||
-           op.role == OpRole::Context;
+    return op.role == OpRole::ScaleQ || op.role == OpRole::Scores || op.role == OpRole::Softmax ||
+           op.role == OpRole::AttnDropout || op.role == OpRole::Context;
   }
 
   /// A fused attention kernel (FlashAttention, FlashMLA) is one roofline: it overlaps reading the KV cache with

@@ -274,8 +274,8 @@ public:
       // A fused attention kernel keeps the scores on chip: no op writes or reads them (FINDINGS.md B1).
       if (op.role == OpRole::Scores)
         op.bytes -= out.bytes();
-      else if (op.role == OpRole::Softmax || op.role == OpRole::AttnDropout)
-        op.bytes = op.weightBytes;
+      else if (op.role == OpRole::Softmax || op.role == OpRole::AttnDropout || op.role == OpRole::ScaleQ)
+        op.bytes = op.weightBytes; // the softmax scale is the kernel's argument, applied on chip
       else if (op.role == OpRole::Context)
         op.bytes -= ins.front()->bytes();
     }

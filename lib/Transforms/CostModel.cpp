@@ -237,7 +237,7 @@ private:
     } else {
       t = std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
     }
-    return t + launchesOf(op) * launch;
+    return t + launch;
   }
 
   /// The ops one fused attention kernel runs: the query's softmax scale (a kernel argument), the scores, their
@@ -284,13 +284,6 @@ private:
     if (op.kind == OpKind::Matmul && m.parts.kvCache == Precision::FP8)
       return gpu.peakFor(Precision::FP8);
     return gpu.compute;
-  }
-
-  /// Kernel launches of one instance: a fused attention kernel covers the scores, the softmax and the context.
-  double launchesOf(const Op &op) const {
-    if (w.attentionKernel == AttentionKernel::Fused && (op.role == OpRole::Softmax || op.role == OpRole::Context))
-      return 0;
-    return 1;
   }
 
   double flopsScale(const Op &op) const {

@@ -58,9 +58,8 @@ private:
       perExpert *= *m.moe.capacityFactor;
     z.expertTokens = std::max<int64_t>(1, int64_t(std::ceil(perExpert)));
     // FP8 on the wire carries one FP32 scale per 128 channels (DeepEP's H + H/128 * 4 bytes a token).
-    auto onTheWire = [](Precision p) { return p == Precision::FP8 ? 1.0 + 4.0 / 128.0 : bytesPerElement(p); };
-    z.dispatchBytesPerElement = onTheWire(dispatchPrecisionOf(m, s));
-    z.combineBytesPerElement = onTheWire(combinePrecisionOf(m, s));
+    z.dispatchBytesPerElement = quantizedBytesPerElement(dispatchPrecisionOf(m, s));
+    z.combineBytesPerElement = quantizedBytesPerElement(combinePrecisionOf(m, s));
     z.dispatchMode = s.dispatchMode.value_or(w.phase == Phase::Prefill ? DispatchMode::Normal
                                                                         : DispatchMode::LowLatency);
   }

@@ -185,9 +185,8 @@ private:
     Precision weights = weightPrecision(m, op.part);
     // What the GEMM's input is quantized to: FP8 with 1 x 128 scales, or on a part with 4-bit tensor cores the
     // weights' 4-bit format with its scales (FlashInfer's cvt_fp16_to_fp4 kernels in SGLang's GB200 profile).
-    double quantizedWidth = weights == Precision::FP8                          ? 1.0 + 4.0 / 128.0
-                            : isFourBit(weights) && gpu.fp4Compute > 0 ? bytesPerElement(weights)
-                                                                       : 0.0;
+    bool quantizes = weights == Precision::FP8 || (isFourBit(weights) && gpu.fp4Compute > 0);
+    double quantizedWidth = quantizes ? quantizedBytesPerElement(weights) : 0.0;
     bool fusedByProducer = producer && (producer->kind == OpKind::Activation ||
                                         (producer->kind == OpKind::Dispatch && plan.sizes.dispatchBytesPerElement < 2));
     if (quantizedWidth > 0 && width > quantizedWidth && !fusedByProducer && a.quantized.insert(in).second)
@@ -250,27 +249,18 @@ private:
   /// A fused attention kernel (FlashAttention, FlashMLA) is one roofline: it overlaps reading the KV cache with
   /// both products, so its time is the larger of all its FLOPs at their peaks and all its bytes, not the sum of each
   /// product's own bound. The scores op \p scores carries it; the ops it feeds, up to the context, cost nothing.
+  /// A program's ops are in dataflow order, so one pass after the scores finds them.
   double fusedAttentionTime(const Program &p, const Op &scores) const {
     double compute = 0, bytes = 0;
-    std::vector<unsigned> frontier(scores.outputs.begin(), scores.outputs.end());
-    auto charge = [&](const Op &o) {
+    std::vector<unsigned> fed;
+    for (const Op &o : llvm::make_range(p.ops.begin() + (&scores - p.ops.data()), p.ops.end())) {
+      bool inKernel = &o == &scores || (inFusedAttention(o) && o.role != OpRole::Scores &&
+                                        llvm::any_of(o.inputs, [&](unsigned t) { return llvm::is_contained(fed, t); }));
+      if (!inKernel)
+        continue;
       compute += o.flops * flopsScale(o) / (peakOf(o) * ph.attentionCompute);
       bytes += o.bytes;
-    };
-    charge(scores);
-    for (bool grew = true; grew;) {
-      grew = false;
-      for (const Op &o : p.ops) {
-        if (&o == &scores || !inFusedAttention(o) || o.role == OpRole::Scores)
-          continue;
-        bool fed = llvm::any_of(o.inputs, [&](unsigned t) { return llvm::is_contained(frontier, t); });
-        bool seen = llvm::all_of(o.outputs, [&](unsigned t) { return llvm::is_contained(frontier, t); });
-        if (fed && !seen) {
-          charge(o);
-          frontier.insert(frontier.end(), o.outputs.begin(), o.outputs.end());
-          grew = true;
-        }
-      }
+      fed.insert(fed.end(), o.outputs.begin(), o.outputs.end());
     }
     return std::max(compute, bytes / (gpu.memBandwidth * ph.attentionMemory)) + launch;
   }

@@ -108,6 +108,12 @@ template <SpelledEnum E> llvm::ArrayRef<llvm::StringRef> enumNames() {
 /// Bytes per element of \p p, scales included: MXFP4 stores 4-bit values with one 8-bit scale per 32 (4.25 bits),
 /// NVFP4 one 8-bit scale per 16 (4.5 bits; its per-tensor scale is negligible), plain FP4 none (docs/language.md).
 double bytesPerElement(Precision p);
+/// Bytes per element of an activation quantized to \p p for a kernel: FP8 with one FP32 scale per 128 channels
+/// (DeepGEMM's and DeepEP's 1 x 128 blocks, 1 + 4/128 B), otherwise as bytesPerElement (the 4-bit formats carry
+/// their scales already).
+inline double quantizedBytesPerElement(Precision p) {
+  return p == Precision::FP8 ? 1.0 + 4.0 / 128.0 : bytesPerElement(p);
+}
 /// The 4-bit formats, which hold weights only.
 inline bool isFourBit(Precision p) { return p == Precision::FP4 || p == Precision::MXFP4 || p == Precision::NVFP4; }
 

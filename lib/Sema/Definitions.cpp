@@ -442,14 +442,14 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
     s->dispatchMode = c.getEnum("dispatch_mode", DispatchMode::Normal);
   if (c.valid("expert_imbalance"))
     s->expertImbalance = c.getReal("expert_imbalance", 0);
-  for (auto [key, value] : {std::pair{"dispatch_precision", s->dispatchPrecision},
-                            std::pair{"combine_precision", s->combinePrecision}})
-    if (value && isFourBit(*value)) {
-      diags.error(c.locOf(key), std::string("'") + key + " = " + spell(*value).str() +
-                                    "': dispatch and combine send activations, in bf16, fp16, fp8 or fp32");
-      s->dispatchPrecision.reset(); // keep the plan's sizes meaningful after the error
-      s->combinePrecision.reset();
-    }
+  // A 4-bit dispatch (DeepEP's fused NVFP4 quantization) is checked against the model and the GPU at the deploy
+  // (checkDeployParts); combine returns the experts' outputs to be summed, never in 4 bits.
+  if (s->combinePrecision && isFourBit(*s->combinePrecision)) {
+    diags.error(c.locOf("combine_precision"),
+                "'combine_precision = " + spell(*s->combinePrecision).str() +
+                    "': combine returns the experts' outputs to be summed, in bf16, fp16, fp8 or fp32");
+    s->combinePrecision.reset(); // keep the plan's sizes meaningful after the error
+  }
   c.evaluateAll();
   bool ok = c.isOk();
   if (std::optional<Value> order = c.get("order")) {

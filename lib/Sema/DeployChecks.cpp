@@ -232,6 +232,29 @@ bool moec::checkDeployParts(const Spec &spec, DeploySpec &d, DiagEngine &diags) 
                                    quoted(m.name));
     ok = false;
   }
+  // A 4-bit dispatch quantizes tokens to the format the experts' grouped GEMM reads (DeepEP's fused NVFP4
+  // quantization in SGLang's GB200 decode): the experts must hold that format and the GPU multiply it.
+  if (s.dispatchPrecision && isFourBit(*s.dispatchPrecision)) {
+    std::string format = spell(*s.dispatchPrecision).str();
+    std::string key = "'dispatch_precision = " + format + "'";
+    if (m.parts.experts != *s.dispatchPrecision) {
+      diags.error(s.locOf("dispatch_precision"),
+                  key + " sends tokens in the format the experts' GEMMs read, but model " + quoted(m.name) +
+                      " keeps its experts in " + spell(m.parts.experts).str() +
+                      "; dispatch in bf16 or fp8, or set expert_precision = " + format);
+      diags.note(m.locOf("expert_precision"), m.keys.count("expert_precision")
+                                                  ? "the experts' precision is set here"
+                                                  : "model " + quoted(m.name) + " is here; its experts take its "
+                                                                                "'precision'");
+      ok = false;
+    } else if (cl.gpu->fp4Compute <= 0) {
+      diags.error(s.locOf("dispatch_precision"),
+                  key + ": GPU " + quoted(cl.gpu->name) +
+                      " has no 4-bit tensor cores (fp4_compute), so its grouped GEMMs read " + format +
+                      " weights with 16-bit activations; dispatch in bf16 or fp8");
+      ok = false;
+    }
+  }
   if (!ok) {
     inDeploy();
     return false;

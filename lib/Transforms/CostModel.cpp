@@ -4,10 +4,10 @@
 // roofline bound and as the forecast, whose op times annotate the IR. docs/cost-model.md states every formula.
 // Algorithm:
 //   1. A compute op takes max(FLOPs / (peak x compute fraction), bytes / (mem_bandwidth x memory fraction)) plus
-//      the GPU's launch overhead. The peak is the GEMM's at its weights' precision (FP8 and 4-bit weights at the
-//      part's FP8 or FP4 peak), BF16 for attention and routing; the fractions are the kernel class's (GEMM,
-//      attention, elementwise). Attention matmuls count half their FLOPs in prefill (causal masking); a fused
-//      attention kernel is one launch.
+//      the GPU's launch overhead. The peak is the GEMM's at its weights' precision (FP8 weights at the part's FP8
+//      peak, 4-bit ones at its FP4 peak or, without FP4 tensor cores, BF16), BF16 for attention and routing; the
+//      fractions are the kernel class's (GEMM, attention, elementwise). Attention matmuls count half their FLOPs
+//      in prefill (causal masking); a fused attention kernel is one launch.
 //   2. Expert ops run on the busiest GPU of the EP group: its tokens are share_max * the group's token-expert
 //      pairs, its weights those of every slot it holds, as one grouped GEMM launch. Without measured loads the
 //      forecast's share_max is (1 + imbalance) / ep, the imbalance published for the deployment's kind.

@@ -47,12 +47,14 @@ struct GpuSpec : Located {
   int64_t nvlinkDomain = 0;   ///< GPUs one NVLink domain joins (8 in an HGX node, 72 in a GB200 NVL72); 0: a node
   GpuArch arch = GpuArch::Generic; ///< whose kernel calibration the forecast uses (docs/cost-model.md)
 
-  /// The dense peak of a GEMM whose weights are in \p weights (activations quantized to match, as DeepGEMM and
-  /// the engines' FP8 and FP4 paths do).
+  /// The dense peak of a GEMM whose weights are in \p weights: FP8 weights with FP8 activations (DeepGEMM), 4-bit
+  /// ones with 4-bit activations where the part has FP4 tensor cores (SGLang's NVFP4 path on Blackwell); without
+  /// them 4-bit weights are dequantized to BF16 inside the kernel (vLLM's Marlin, Triton and FlashInfer SM90 MXFP4
+  /// backends are all W4A16), so they run at the BF16 peak.
   double peakFor(Precision weights) const {
-    if (isFourBit(weights) && fp4Compute > 0)
-      return fp4Compute;
-    if ((weights == Precision::FP8 || isFourBit(weights)) && fp8Compute > 0)
+    if (isFourBit(weights))
+      return fp4Compute > 0 ? fp4Compute : compute;
+    if (weights == Precision::FP8 && fp8Compute > 0)
       return fp8Compute;
     return weights == Precision::FP32 ? compute / 2 : compute;
   }

@@ -65,7 +65,7 @@ public:
       for (size_t i = 0; i < plan.stages.size(); ++i)
         schedules.push_back(scheduleTwoMicroBatches(stageLayers(plan, cost, i), cost.commSms,
                                                     plan.workload().overlapEfficiency,
-                                                    shadowOf(plan.workload().phase)));
+                                                    overlapOrderOf(plan.workload().phase)));
 
     j.object([&] {
       j.attribute("displayTimeUnit", "ms");

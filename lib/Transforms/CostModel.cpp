@@ -118,7 +118,7 @@ public:
     if (r.microBatches == 2 && ph.forecast)
       for (size_t i = 0; i < stage.size(); ++i)
         stage[i] = scheduleTwoMicroBatches(stageLayers(plan, r, i), ph.commSms, w.overlapEfficiency,
-                                           shadowOf(w.phase))
+                                           overlapOrderOf(w.phase))
                        .end /
                    2.0;
     stage.front() += r.prologue;
@@ -404,7 +404,7 @@ private:
       if (&p != steadyProgram || lt.opSeconds != steadySeconds) {
         steadyProgram = &p;
         steadySeconds = lt.opSeconds;
-        steadyTotal = steadyStateLayerTime({&p, lt.opSeconds}, ph.commSms, w.overlapEfficiency, shadowOf(w.phase));
+        steadyTotal = steadyStateLayerTime({&p, lt.opSeconds}, ph.commSms, w.overlapEfficiency, overlapOrderOf(w.phase));
       }
       lt.total = steadyTotal;
       lt.exposed = std::max(0.0, lt.total - lt.compute);

@@ -3,12 +3,15 @@
 // Algorithm (moec/Transforms/Schedule.h states the rules):
 //   1. In each layer's program the communications, in program order, are numbered 0..n-1. An op's release is one
 //      past the last communication it depends on (transitively), 0 for none; its deadline the first
-//      communication that needs it (n when none does). An op whose release is its deadline k runs in stage k,
-//      before communication k is issued; one with room runs in the shadow of a communication: the last before
-//      its deadline (Shadow::Latest) or the first after its release (Shadow::Earliest). A layer's last stage
-//      continues into the next layer's first, so a micro-batch's stages are cut at communications only.
-//   2. The stages run in turn on one compute stream, micro-batch 0's stage j then micro-batch 1's, and the
-//      transfers on one communication stream in issue order; step 2 of the header's rules gives each start.
+//      communication that needs it (n when none does). An op whose release is its deadline k is main work of
+//      step k, before communication k is issued; one with room runs in the shadow of a communication: the last
+//      before its deadline (prefill) or the first after its release (decode).
+//   2. Prefill: a micro-batch's stage k waits for its communication k - 1, runs step k's main work, issues
+//      communication k and runs its shadow; a layer's last stage continues into the next layer's first. The
+//      stages run in turn on one compute stream, micro-batch 0's stage j then micro-batch 1's.
+//   3. Decode: the stages are the five of SGLang's decode strategy, each a list of items (an op, a transfer's
+//      issue, a wait for its arrival) that run in order on the compute stream; micro-batch 1 runs two stages
+//      behind micro-batch 0, and a wait holds the stream until the transfer has arrived.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Transforms/Schedule.h"
@@ -60,14 +63,29 @@ void stagesOf(const Program &p, std::vector<int> &release, std::vector<int> &dea
 
 } // namespace
 
-OverlapSchedule moec::scheduleTwoMicroBatches(llvm::ArrayRef<ScheduledLayer> layers, double commSms,
-                                              double efficiency, Shadow shadow) {
-  OverlapSchedule out;
+namespace {
+
+/// Step 1 of one program: its ops' release and deadline and its communications, in program order.
+struct ProgramSteps {
+  const Program *program = nullptr;
+  std::vector<int> release, deadline;
+  std::vector<size_t> comms;
+};
+
+/// The schedule's op times (compute stretched by the SMs communication holds in a layer that communicates) and
+/// step 1 for each distinct program the layers run (a stage's MoE layers share one).
+struct Prepared {
+  std::vector<ProgramSteps> programs;
+  std::vector<size_t> stepsOf; ///< [layer]: its program's index in `programs`
+  const ProgramSteps &of(size_t layer) const { return programs[stepsOf[layer]]; }
+};
+
+Prepared prepare(llvm::ArrayRef<ScheduledLayer> layers, double commSms, OverlapSchedule &out) {
+  Prepared pr;
   out.start.resize(layers.size());
   out.seconds.resize(layers.size());
   out.layerEnd.assign(layers.size(), 0.0);
-
-  std::vector<RunStage> stages(1);
+  pr.stepsOf.resize(layers.size());
   for (size_t l = 0; l < layers.size(); ++l) {
     const Program &p = *layers[l].program;
     size_t n = p.ops.size();
@@ -84,14 +102,41 @@ OverlapSchedule moec::scheduleTwoMicroBatches(llvm::ArrayRef<ScheduledLayer> lay
       for (size_t i = 0; i < n; ++i)
         if (!isCommunication(p.ops[i]))
           out.seconds[l][i] /= 1.0 - commSms;
+    size_t k = 0;
+    while (k < pr.programs.size() && pr.programs[k].program != &p)
+      ++k;
+    if (k == pr.programs.size()) {
+      ProgramSteps &steps = pr.programs.emplace_back();
+      steps.program = &p;
+      int count = 0;
+      stagesOf(p, steps.release, steps.deadline, count);
+      for (size_t i = 0; i < n; ++i)
+        if (isCommunication(p.ops[i]))
+          steps.comms.push_back(i);
+    }
+    pr.stepsOf[l] = k;
+  }
+  return pr;
+}
 
-    std::vector<int> release, deadline;
-    int comms = 0;
-    stagesOf(p, release, deadline, comms);
-    std::vector<std::pair<size_t, size_t>> commOps;
-    for (size_t i = 0; i < n; ++i)
-      if (isCommunication(p.ops[i]))
-        commOps.push_back({l, i});
+void finish(OverlapSchedule &out) {
+  for (size_t l = 0; l < out.layerEnd.size(); ++l) {
+    if (l > 0)
+      out.layerEnd[l] = std::max(out.layerEnd[l], out.layerEnd[l - 1]);
+    out.end = std::max(out.end, out.layerEnd[l]);
+  }
+}
+
+/// Step 2: prefill's order.
+void schedulePrefill(llvm::ArrayRef<ScheduledLayer> layers, const Prepared &pr, double efficiency,
+                     OverlapSchedule &out) {
+  std::vector<RunStage> stages(1);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const Program &p = *layers[l].program;
+    size_t n = p.ops.size();
+    const ProgramSteps &steps = pr.of(l);
+    const std::vector<int> &release = steps.release, &deadline = steps.deadline;
+    int comms = int(steps.comms.size());
     for (int k = 0; k <= comms; ++k) {
       RunStage &st = stages.back();
       for (size_t i = 0; i < n; ++i)
@@ -100,10 +145,9 @@ OverlapSchedule moec::scheduleTwoMicroBatches(llvm::ArrayRef<ScheduledLayer> lay
       if (k == comms)
         break;
       st.hasComm = true;
-      st.comm = commOps[size_t(k)];
+      st.comm = {l, steps.comms[size_t(k)]};
       for (size_t i = 0; i < n; ++i)
-        if (!isCommunication(p.ops[i]) && release[i] < deadline[i] &&
-            (shadow == Shadow::Latest ? deadline[i] - 1 : release[i]) == k)
+        if (!isCommunication(p.ops[i]) && release[i] < deadline[i] && deadline[i] - 1 == k)
           st.shadow.push_back({l, i});
       stages.emplace_back();
     }
@@ -141,11 +185,119 @@ OverlapSchedule moec::scheduleTwoMicroBatches(llvm::ArrayRef<ScheduledLayer> lay
       if (!st.shadow.empty())
         computeFree = run(st.shadow, mb, std::max(computeFree, t));
     }
+}
+
+/// One item of a decode stage.
+struct Item {
+  enum Kind { Compute, Issue, Wait } kind;
+  size_t layer, op;
+};
+
+/// Step 3: decode's order. SGLang's decode strategy for DeepSeek (python/sglang/srt/operations_strategy.py,
+/// `_compute_moe_deepseek_blog_decode`, tbo_delta_stages = 2) yields five times a layer:
+///   [attention's preparation] | [attention core, router] | [dispatch_a, shared experts] |
+///   [dispatch_b, experts, combine_a] | [combine_b] | [output, into the next layer's preparation]
+/// as DeepSeek's decode splits attention into two steps of a five-stage pipeline (open-infra-index, day 6). Here
+/// the attention kernel (the score product) begins the second stage; every communication after the first is
+/// issued at the end of the stage that waits for the one before, and the last wait is a stage of its own.
+void scheduleDecode(llvm::ArrayRef<ScheduledLayer> layers, const Prepared &pr, double efficiency,
+                    OverlapSchedule &out) {
+  constexpr int kDelta = 2;
+  std::vector<Item> items;             // every stage's items, stage after stage
+  std::vector<size_t> stageBegin = {0}; // where each stage's items begin in `items`
+  std::vector<size_t> opOffset(layers.size() + 1, 0); // a layer's first op in the flat arrival times
   for (size_t l = 0; l < layers.size(); ++l) {
-    if (l > 0)
-      out.layerEnd[l] = std::max(out.layerEnd[l], out.layerEnd[l - 1]);
-    out.end = std::max(out.end, out.layerEnd[l]);
+    const Program &p = *layers[l].program;
+    size_t n = p.ops.size();
+    opOffset[l + 1] = opOffset[l] + n;
+    const ProgramSteps &steps = pr.of(l);
+    const std::vector<int> &release = steps.release, &deadline = steps.deadline;
+    const std::vector<size_t> &comms = steps.comms;
+    auto isMain = [&](size_t i, int k) {
+      return !isCommunication(p.ops[i]) && release[i] == k && deadline[i] == k;
+    };
+    auto cut = [&] { stageBegin.push_back(items.size()); };
+    auto addMain = [&](int k, size_t from, size_t to) {
+      for (size_t i = from; i < to; ++i)
+        if (isMain(i, k))
+          items.push_back({Item::Compute, l, i});
+    };
+    auto addShadow = [&](int k) {
+      for (size_t i = 0; i < n; ++i)
+        if (!isCommunication(p.ops[i]) && release[i] < deadline[i] && release[i] == k)
+          items.push_back({Item::Compute, l, i});
+    };
+    size_t kernel = n;
+    for (size_t i = 0; i < n && kernel == n; ++i)
+      if (p.ops[i].role == OpRole::Scores && isMain(i, 0))
+        kernel = i;
+    addMain(0, 0, kernel);
+    cut();
+    addMain(0, kernel, n);
+    if (comms.empty())
+      continue;
+    cut();
+    items.push_back({Item::Issue, l, comms.front()});
+    addShadow(0);
+    for (size_t k = 1; k < comms.size(); ++k) {
+      cut();
+      items.push_back({Item::Wait, l, comms[k - 1]});
+      addMain(int(k), 0, n);
+      items.push_back({Item::Issue, l, comms[k]});
+      addShadow(int(k));
+    }
+    cut();
+    items.push_back({Item::Wait, l, comms.back()});
+    cut();
+    addMain(int(comms.size()), 0, n);
   }
+  stageBegin.push_back(items.size());
+
+  std::vector<std::array<double, 2>> arrived(opOffset.back(), {0.0, 0.0});
+  double computeFree = 0, commFree = 0;
+  int count = int(stageBegin.size()) - 1;
+  for (int r = 0; r < count + kDelta; ++r)
+    for (int mb = 0; mb < 2; ++mb) {
+      int k = r - (mb == 1 ? kDelta : 0);
+      if (k < 0 || k >= count)
+        continue;
+      double t = computeFree;
+      for (size_t j = stageBegin[size_t(k)]; j < stageBegin[size_t(k) + 1]; ++j) {
+        const Item &it = items[j];
+        double d = out.seconds[it.layer][it.op];
+        double &arrival = arrived[opOffset[it.layer] + it.op][size_t(mb)];
+        if (it.kind == Item::Compute) {
+          out.start[it.layer][it.op][size_t(mb)] = t;
+          t += d;
+          out.layerEnd[it.layer] = std::max(out.layerEnd[it.layer], t);
+        } else if (it.kind == Item::Issue) {
+          double begin = std::max(t, commFree);
+          out.start[it.layer][it.op][size_t(mb)] = begin;
+          commFree = begin + d;
+          arrival = commFree;
+          out.layerEnd[it.layer] = std::max(out.layerEnd[it.layer], commFree);
+          double hold = (1.0 - efficiency) * d;
+          if (hold > 0)
+            t = std::max(t, begin) + hold;
+        } else {
+          t = std::max(t, arrival);
+        }
+      }
+      computeFree = t;
+    }
+}
+
+} // namespace
+
+OverlapSchedule moec::scheduleTwoMicroBatches(llvm::ArrayRef<ScheduledLayer> layers, double commSms,
+                                              double efficiency, OverlapOrder order) {
+  OverlapSchedule out;
+  Prepared pr = prepare(layers, commSms, out);
+  if (order == OverlapOrder::Decode)
+    scheduleDecode(layers, pr, efficiency, out);
+  else
+    schedulePrefill(layers, pr, efficiency, out);
+  finish(out);
   return out;
 }
 
@@ -163,12 +315,13 @@ std::vector<ScheduledLayer> moec::stageLayers(const Plan &plan, const CostResult
   return out;
 }
 
-double moec::steadyStateLayerTime(const ScheduledLayer &layer, double commSms, double efficiency, Shadow shadow) {
+double moec::steadyStateLayerTime(const ScheduledLayer &layer, double commSms, double efficiency,
+                                  OverlapOrder order) {
   // What each further layer adds to the schedule's end, once the first layers' transient has passed.
   constexpr size_t kWarm = 8, kMeasured = 8;
   std::vector<ScheduledLayer> layers(kWarm + kMeasured, layer);
-  double all = scheduleTwoMicroBatches(layers, commSms, efficiency, shadow).end;
+  double all = scheduleTwoMicroBatches(layers, commSms, efficiency, order).end;
   layers.resize(kWarm);
-  double warm = scheduleTwoMicroBatches(layers, commSms, efficiency, shadow).end;
+  double warm = scheduleTwoMicroBatches(layers, commSms, efficiency, order).end;
   return (all - warm) / double(kMeasured) / 2.0;
 }

@@ -49,7 +49,7 @@ TEST(ScheduleTest, LayerWithoutCommunicationTakesItsCompute) {
   p.input = p.addTensor("x", ~0u).id;
   p.output = p.add({OpKind::Linear, OpRole::OutProj, OpPart::Attention}, "a", {p.input}, {});
   l.seconds = {100e-6};
-  EXPECT_NEAR(us(steadyStateLayerTime({&p, l.seconds}, 0, 1, Shadow::Latest)), 100, 1e-6);
+  EXPECT_NEAR(us(steadyStateLayerTime({&p, l.seconds}, 0, 1, OverlapOrder::Prefill)), 100, 1e-6);
 }
 
 // a 100, D 40, e 20, K 80: compute and communication are both 120 us a micro-batch, but the schedule cannot hide
@@ -58,19 +58,19 @@ TEST(ScheduleTest, LayerWithoutCommunicationTakesItsCompute) {
 // is the cycle a + a + D + K = 320 us, 160 us a micro-batch (the formula it replaces, max(compute, comm), said 120).
 TEST(ScheduleTest, UnevenTransfersCostMoreThanTheLongerSide) {
   Layer l = moeLayer(100, 40, 20, 80, 0);
-  EXPECT_NEAR(us(steadyStateLayerTime({&l.program, l.seconds}, 0, 1, Shadow::Latest)), 160, 1e-6);
+  EXPECT_NEAR(us(steadyStateLayerTime({&l.program, l.seconds}, 0, 1, OverlapOrder::Prefill)), 160, 1e-6);
 }
 
 // With nothing hidden the micro-batches run one after the other: a + D + e + K = 240 us each.
 TEST(ScheduleTest, NoOverlapIsSerial) {
   Layer l = moeLayer(100, 40, 20, 80, 0);
-  EXPECT_NEAR(us(steadyStateLayerTime({&l.program, l.seconds}, 0, 0, Shadow::Latest)), 240, 1e-6);
+  EXPECT_NEAR(us(steadyStateLayerTime({&l.program, l.seconds}, 0, 0, OverlapOrder::Prefill)), 240, 1e-6);
 }
 
 // The SMs communication holds slow compute: at 20% of them, a and e take 125 and 25 us.
 TEST(ScheduleTest, CommunicationSmsStretchCompute) {
   Layer l = moeLayer(100, 40, 20, 80, 0);
-  OverlapSchedule s = scheduleTwoMicroBatches({{&l.program, l.seconds}}, 0.2, 1, Shadow::Latest);
+  OverlapSchedule s = scheduleTwoMicroBatches({{&l.program, l.seconds}}, 0.2, 1, OverlapOrder::Prefill);
   EXPECT_NEAR(us(s.seconds[0][0]), 125, 1e-6);
   EXPECT_NEAR(us(s.seconds[0][1]), 40, 1e-6);
   EXPECT_NEAR(us(s.seconds[0][2]), 25, 1e-6);
@@ -80,7 +80,7 @@ TEST(ScheduleTest, CommunicationSmsStretchCompute) {
 // e(1) 240-260, K(1) 320-400, r(0) 320, r(1) 400: the layer ends at 400 us.
 TEST(ScheduleTest, OneLayerFromIdle) {
   Layer l = moeLayer(100, 40, 20, 80, 0);
-  OverlapSchedule s = scheduleTwoMicroBatches({{&l.program, l.seconds}}, 0, 1, Shadow::Latest);
+  OverlapSchedule s = scheduleTwoMicroBatches({{&l.program, l.seconds}}, 0, 1, OverlapOrder::Prefill);
   const auto &start = s.start[0];
   EXPECT_NEAR(us(start[0][0]), 0, 1e-6);
   EXPECT_NEAR(us(start[0][1]), 100, 1e-6);
@@ -96,12 +96,38 @@ TEST(ScheduleTest, OneLayerFromIdle) {
 TEST(ScheduleTest, SharedExpertShadowsCombineInPrefillAndDispatchInDecode) {
   Layer l = moeLayer(100, 40, 20, 80, 0, 30);
   size_t shared = 4, expert = 2;
-  OverlapSchedule prefill = scheduleTwoMicroBatches({{&l.program, l.seconds}}, 0, 1, Shadow::Latest);
+  OverlapSchedule prefill = scheduleTwoMicroBatches({{&l.program, l.seconds}}, 0, 1, OverlapOrder::Prefill);
   EXPECT_GT(prefill.start[0][shared][0], prefill.start[0][expert][0]);
-  OverlapSchedule decode = scheduleTwoMicroBatches({{&l.program, l.seconds}}, 0, 1, Shadow::Earliest);
+  OverlapSchedule decode = scheduleTwoMicroBatches({{&l.program, l.seconds}}, 0, 1, OverlapOrder::Decode);
   EXPECT_LT(decode.start[0][shared][0], decode.start[0][expert][0]);
   // Decode: s(0) runs right after a(0) issues D(0), at 100 us.
   EXPECT_NEAR(us(decode.start[0][shared][0]), 100, 1e-6);
+}
+
+// Decode runs SGLang's five stages a layer with micro-batch 1 two stages behind: [q projection P] [attention
+// kernel A] [issue D, shared s] [wait D, experts e, issue K] [wait K], the residual r after. With P 10, A 100,
+// D 40, e 20, K 80, s 30: P(0) 0-10, A(0) 10-110, D(0) 110-150 with s(0) 110-140, P(1) 140-150, e(0) 150-170,
+// K(0) 170-250, A(1) 170-270, D(1) 270-310 with s(1) 270-300, r(0) at 300, e(1) 310-330, K(1) 330-410, r(1) at
+// 410. (The prefill order would run A(1) before the experts of micro-batch 0.)
+TEST(ScheduleTest, DecodeRunsFiveStagesTwoApart) {
+  Layer l;
+  Program &p = l.program;
+  p.input = p.addTensor("x", ~0u).id;
+  unsigned q = p.add({OpKind::Linear, OpRole::QProj, OpPart::Attention}, "P", {p.input}, {});
+  unsigned attn = p.add({OpKind::Matmul, OpRole::Scores, OpPart::Attention}, "A", {q}, {});
+  unsigned disp = p.add({OpKind::Dispatch, OpRole::Dispatch, OpPart::MoeBlock}, "D", {attn}, {});
+  unsigned expert = p.add({OpKind::Linear, OpRole::FfnOut, OpPart::RoutedExperts}, "e", {disp}, {});
+  unsigned comb = p.add({OpKind::Combine, OpRole::Combine, OpPart::MoeBlock}, "K", {expert}, {});
+  unsigned shared = p.add({OpKind::Linear, OpRole::FfnOut, OpPart::SharedExperts}, "s", {attn}, {});
+  p.output = p.add({OpKind::Add, OpRole::MoeResidual, OpPart::MoeBlock}, "r", {comb, shared}, {});
+  l.seconds = {10e-6, 100e-6, 40e-6, 20e-6, 80e-6, 30e-6, 0};
+  OverlapSchedule s = scheduleTwoMicroBatches({{&p, l.seconds}}, 0, 1, OverlapOrder::Decode);
+  const auto &start = s.start[0];
+  const double expected[7][2] = {{0, 140}, {10, 170}, {110, 270}, {150, 310}, {170, 330}, {110, 270}, {300, 410}};
+  for (size_t op = 0; op < 7; ++op)
+    for (size_t mb = 0; mb < 2; ++mb)
+      EXPECT_NEAR(us(start[op][mb]), expected[op][mb], 1e-6) << "op " << op << ", micro-batch " << mb;
+  EXPECT_NEAR(us(s.end), 410, 1e-6);
 }
 
 } // namespace

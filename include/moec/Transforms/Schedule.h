@@ -1,19 +1,22 @@
 //===- Schedule.h - Two micro-batches overlapped, op by op -------*- C++ -*-===//
 //
 // The schedule of two-micro-batch overlap (DeepSeek's dual micro-batch, SGLang's two-batch overlap), which the
-// cost model times and the trace lays out. Each micro-batch's ops, layer after layer, are cut into stages at its
-// communications; one compute stream runs the stages in turn, micro-batch 0's stage j then micro-batch 1's, and
-// one communication stream carries the transfers in the order they are issued:
-//   - a stage starts when the compute stream is free and its micro-batch's previous communication has arrived;
-//   - its ops run in program order up to the communication that ends it, which is then issued; an op that could
-//     run in more than one stage (a shared expert) runs after the issue, in its shadow: in prefill the last
-//     communication's before the op is needed, in decode the first after its inputs, as SGLang's two-batch
-//     overlap orders DeepSeek's layers (python/sglang/srt/operations_strategy.py: the prefill strategy runs
-//     `op_shared_experts` after `op_combine_a`, the decode one after `op_dispatch_a`; DeepSeek's day-6 prefill
-//     diagram shows the same);
-//   - a transfer starts when issued and the stream is free; (1 - overlap_efficiency) of it also holds the
-//     compute stream (the part that does not hide);
-//   - in a layer that communicates, compute runs 1 / (1 - the SMs communication holds) slower.
+// cost model times and the trace lays out: one compute stream, and one communication stream that carries the
+// transfers in the order they are issued, each starting when issued and the stream is free ((1 - overlap_efficiency)
+// of it also holds the compute stream: the part that does not hide). In a layer that communicates, compute runs
+// 1 / (1 - the SMs communication holds) slower. An op that could run in more than one stage (a shared expert)
+// runs after a transfer's issue, in its shadow: in prefill the last transfer's before the op is needed, in decode
+// the first after its inputs, as SGLang's two-batch overlap orders DeepSeek's layers
+// (python/sglang/srt/operations_strategy.py: the prefill strategy runs `op_shared_experts` after `op_combine_a`,
+// the decode one after `op_dispatch_a`; DeepSeek's day-6 prefill diagram shows the same).
+//   - Prefill (SGLang's prefill strategy, tbo_delta_stages = 0): each micro-batch's ops, layer after layer, are
+//     cut into stages at its communications; the stream runs micro-batch 0's stage j then micro-batch 1's; a stage
+//     starts when the stream is free and its micro-batch's previous transfer has arrived, runs its ops in program
+//     order up to the transfer that ends it, and issues it.
+//   - Decode (SGLang's decode strategy, tbo_delta_stages = 2; DeepSeek's five-stage decode): five stages a MoE
+//     layer, [attention's preparation] [attention kernel to the router] [issue dispatch, shared experts] [wait for
+//     the dispatch, experts, issue combine] [wait for the combine], the ops after it running into the next
+//     layer's first; micro-batch 1 runs two stages behind micro-batch 0, and a wait holds the compute stream.
 // The step is the end of the last op. A layer's steady-state time is the period of that layer repeated.
 //
 //===----------------------------------------------------------------------===//
@@ -43,25 +46,27 @@ struct OverlapSchedule {
   double end = 0;                                       ///< the last op's end
 };
 
-/// Which communication's shadow an op with room runs in.
-enum class Shadow {
-  Latest,   ///< the last before the op is needed (prefill)
-  Earliest, ///< the first after its inputs are ready (decode)
+/// Whose order the two micro-batches run in.
+enum class OverlapOrder {
+  Prefill, ///< stages cut at communications, in turn (SGLang's prefill strategy)
+  Decode,  ///< five stages a MoE layer, micro-batch 1 two behind (SGLang's and DeepSeek's decode)
 };
 
-/// The shadow policy of \p phase.
-inline Shadow shadowOf(Phase phase) { return phase == Phase::Decode ? Shadow::Earliest : Shadow::Latest; }
+/// The order of \p phase.
+inline OverlapOrder overlapOrderOf(Phase phase) {
+  return phase == Phase::Decode ? OverlapOrder::Decode : OverlapOrder::Prefill;
+}
 
 /// The two-micro-batch schedule of \p layers, run in order; \p commSms is the share of SMs communication holds,
 /// \p efficiency the share of each transfer that hides behind compute.
 OverlapSchedule scheduleTwoMicroBatches(llvm::ArrayRef<ScheduledLayer> layers, double commSms, double efficiency,
-                                        Shadow shadow);
+                                        OverlapOrder order);
 
 /// The layers of pipeline stage \p stage with the times \p cost gave their ops (each MoE layer its own).
 std::vector<ScheduledLayer> stageLayers(const ir::Plan &plan, const ir::CostResult &cost, size_t stage);
 
 /// One micro-batch's share of the steady-state period of \p layer repeated: the time a layer adds to the step.
-double steadyStateLayerTime(const ScheduledLayer &layer, double commSms, double efficiency, Shadow shadow);
+double steadyStateLayerTime(const ScheduledLayer &layer, double commSms, double efficiency, OverlapOrder order);
 
 } // namespace moec
 

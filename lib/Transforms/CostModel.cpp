@@ -222,6 +222,8 @@ private:
   double computeTime(const Program &p, const Op &op) const {
     if (w.attentionKernel == AttentionKernel::Fused && inFusedAttention(op))
       return op.role == OpRole::Scores ? fusedAttentionTime(p, op) : 0.0;
+    if (op.kind == OpKind::WeightedSum && reducedByCombine(p, op))
+      return 0.0;
     KernelClass k = kernelClass(op);
     double peak = peakOf(op);
     double computeFraction = k == KernelClass::Gemm ? ph.gemmCompute : ph.attentionCompute;
@@ -237,6 +239,18 @@ private:
       t = std::max(flops / (peak * computeFraction), op.bytes / (gpu.memBandwidth * memoryFraction));
     }
     return t + launch;
+  }
+
+  /// Whether the weighted sum \p op reads what a combine returns: DeepEP's kernels weight and sum a token's expert
+  /// outputs themselves (the low-latency combine takes the top-k weights and reduces as it receives; in normal
+  /// mode the gather before it weights them, aroundGemm, and the combine sums the GPUs' rows), as do the engines'
+  /// other all-to-all combines, so no pass of its own reads the top-k rows again. With ep = 1 the combine moves
+  /// nothing and the experts' outputs are summed by a kernel of their own (vLLM's moe_sum), which the op charges.
+  bool reducedByCombine(const Program &p, const Op &op) const {
+    return s.ep > 1 && llvm::any_of(op.inputs, [&](unsigned t) {
+      unsigned producer = p.tensors[t].producer;
+      return producer < p.ops.size() && p.ops[producer].kind == OpKind::Combine;
+    });
   }
 
   /// The ops one fused attention kernel runs: the query's softmax scale (a kernel argument), the scores, their
@@ -404,7 +418,8 @@ private:
       if (&p != steadyProgram || lt.opSeconds != steadySeconds) {
         steadyProgram = &p;
         steadySeconds = lt.opSeconds;
-        steadyTotal = steadyStateLayerTime({&p, lt.opSeconds}, ph.commSms, w.overlapEfficiency, overlapOrderOf(w.phase));
+        steadyTotal =
+            steadyStateLayerTime({&p, lt.opSeconds}, ph.commSms, w.overlapEfficiency, overlapOrderOf(w.phase));
       }
       lt.total = steadyTotal;
       lt.exposed = std::max(0.0, lt.total - lt.compute);

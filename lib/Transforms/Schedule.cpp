@@ -203,8 +203,8 @@ struct Item {
 void scheduleDecode(llvm::ArrayRef<ScheduledLayer> layers, const Prepared &pr, double efficiency,
                     OverlapSchedule &out) {
   constexpr int kDelta = 2;
-  std::vector<Item> items;             // every stage's items, stage after stage
-  std::vector<size_t> stageBegin = {0}; // where each stage's items begin in `items`
+  std::vector<Item> items;                            // every stage's items, stage after stage
+  std::vector<size_t> stageBegin = {0};               // where each stage's items begin in `items`
   std::vector<size_t> opOffset(layers.size() + 1, 0); // a layer's first op in the flat arrival times
   for (size_t l = 0; l < layers.size(); ++l) {
     const Program &p = *layers[l].program;
@@ -213,9 +213,7 @@ void scheduleDecode(llvm::ArrayRef<ScheduledLayer> layers, const Prepared &pr, d
     const ProgramSteps &steps = pr.of(l);
     const std::vector<int> &release = steps.release, &deadline = steps.deadline;
     const std::vector<size_t> &comms = steps.comms;
-    auto isMain = [&](size_t i, int k) {
-      return !isCommunication(p.ops[i]) && release[i] == k && deadline[i] == k;
-    };
+    auto isMain = [&](size_t i, int k) { return !isCommunication(p.ops[i]) && release[i] == k && deadline[i] == k; };
     auto cut = [&] { stageBegin.push_back(items.size()); };
     auto addMain = [&](int k, size_t from, size_t to) {
       for (size_t i = from; i < to; ++i)
@@ -289,8 +287,8 @@ void scheduleDecode(llvm::ArrayRef<ScheduledLayer> layers, const Prepared &pr, d
 
 } // namespace
 
-OverlapSchedule moec::scheduleTwoMicroBatches(llvm::ArrayRef<ScheduledLayer> layers, double commSms,
-                                              double efficiency, OverlapOrder order) {
+OverlapSchedule moec::scheduleTwoMicroBatches(llvm::ArrayRef<ScheduledLayer> layers, double commSms, double efficiency,
+                                              OverlapOrder order) {
   OverlapSchedule out;
   Prepared pr = prepare(layers, commSms, out);
   if (order == OverlapOrder::Decode)
@@ -315,8 +313,7 @@ std::vector<ScheduledLayer> moec::stageLayers(const Plan &plan, const CostResult
   return out;
 }
 
-double moec::steadyStateLayerTime(const ScheduledLayer &layer, double commSms, double efficiency,
-                                  OverlapOrder order) {
+double moec::steadyStateLayerTime(const ScheduledLayer &layer, double commSms, double efficiency, OverlapOrder order) {
   // What each further layer adds to the schedule's end, once the first layers' transient has passed.
   constexpr size_t kWarm = 8, kMeasured = 8;
   std::vector<ScheduledLayer> layers(kWarm + kMeasured, layer);

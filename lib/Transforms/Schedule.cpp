@@ -32,14 +32,26 @@ struct RunStage {
   std::pair<size_t, size_t> comm;
 };
 
-/// Step 1 for one program: each op's release and deadline.
-void stagesOf(const Program &p, std::vector<int> &release, std::vector<int> &deadline, int &comms) {
+/// Step 1 of one program: its ops' release and deadline and its communications, in program order.
+struct ProgramSteps {
+  const Program *program = nullptr;
+  std::vector<int> release, deadline;
+  std::vector<size_t> comms;
+};
+
+/// Step 1 for program \p p.
+ProgramSteps stepsOf(const Program &p) {
+  ProgramSteps steps;
+  steps.program = &p;
+  std::vector<int> &release = steps.release, &deadline = steps.deadline;
   size_t n = p.ops.size();
   std::vector<int> index(n, -1);
-  comms = 0;
   for (size_t i = 0; i < n; ++i)
-    if (isCommunication(p.ops[i]))
-      index[i] = comms++;
+    if (isCommunication(p.ops[i])) {
+      index[i] = int(steps.comms.size());
+      steps.comms.push_back(i);
+    }
+  int comms = int(steps.comms.size());
   release.assign(n, 0);
   for (size_t i = 0; i < n; ++i)
     for (unsigned in : p.ops[i].inputs) {
@@ -59,18 +71,8 @@ void stagesOf(const Program &p, std::vector<int> &release, std::vector<int> &dea
       deadline[producer] = std::min(deadline[producer], index[k] >= 0 ? index[k] : deadline[k]);
     }
   }
+  return steps;
 }
-
-} // namespace
-
-namespace {
-
-/// Step 1 of one program: its ops' release and deadline and its communications, in program order.
-struct ProgramSteps {
-  const Program *program = nullptr;
-  std::vector<int> release, deadline;
-  std::vector<size_t> comms;
-};
 
 /// The schedule's op times (compute stretched by the SMs communication holds in a layer that communicates) and
 /// step 1 for each distinct program the layers run (a stage's MoE layers share one).
@@ -105,15 +107,8 @@ Prepared prepare(llvm::ArrayRef<ScheduledLayer> layers, double commSms, OverlapS
     size_t k = 0;
     while (k < pr.programs.size() && pr.programs[k].program != &p)
       ++k;
-    if (k == pr.programs.size()) {
-      ProgramSteps &steps = pr.programs.emplace_back();
-      steps.program = &p;
-      int count = 0;
-      stagesOf(p, steps.release, steps.deadline, count);
-      for (size_t i = 0; i < n; ++i)
-        if (isCommunication(p.ops[i]))
-          steps.comms.push_back(i);
-    }
+    if (k == pr.programs.size())
+      pr.programs.push_back(stepsOf(p));
     pr.stepsOf[l] = k;
   }
   return pr;

@@ -279,7 +279,39 @@ public:
       else if (op.role == OpRole::Context)
         op.bytes -= ins.front()->bytes();
     }
+    if (absorbed)
+      absorbedTraffic(op, out, elemBytes, kvBytes);
     return true;
+  }
+
+  /// MLA decode runs absorbed (DeepSeek-V2 report, 2.1.2): W_UK folds into the query and W_UV into the context, so
+  /// attention meets the cache's latent and never the per-head keys and values. The plan keeps the unabsorbed graph
+  /// (its shapes are the model's); these are the bytes of the kernels that run, as SGLang's decode profile shows them
+  /// (docs/cost-model.md): the two per-head products, the rotary kernel that writes the query, the cache write.
+  void absorbedTraffic(Op &op, const Tensor &out, double elemBytes, double kvBytes) const {
+    double tokens = double(B) * double(S), lora = double(m.attention.kvLoraRank), wide = lora + double(rope);
+    switch (op.role) {
+    case OpRole::KUpProj: // q_nope [T, h, head_dim] x W_UK -> the query's latent [T, h, kv_lora]
+    case OpRole::VUpProj: // the context's latent [T, h, kv_lora] x W_UV -> [T, h, head_dim]
+      op.bytes = op.weightBytes + tokens * double(heads) * (double(headDim) + lora) * elemBytes;
+      break;
+    case OpRole::QRope: // rotates q_pe and writes the query, [latent, q_pe], in the cache's precision
+      op.bytes = tokens * double(heads) * wide * (elemBytes + kvBytes);
+      break;
+    case OpRole::KRope: // rotates k_pe and writes it with the latent into the cache
+      op.bytes = tokens * wide * (elemBytes + kvBytes);
+      break;
+    case OpRole::Scores: // reads that query and the cache (the key the graph shows is the cache's)
+      op.bytes = tokens * double(heads) * wide * kvBytes + double(B) * double(L) * wide * kvBytes +
+                 (fused ? 0.0 : out.bytes());
+      break;
+    case OpRole::Context: // writes the latent context; the values are the cache the scores read
+      op.bytes = tokens * double(heads) * lora * elemBytes +
+                 (fused ? 0.0 : double(B) * double(heads) * double(S) * double(L) * elemBytes);
+      break;
+    default:
+      break;
+    }
   }
 
   /// Whether projection \p op adds a bias: the attention's `bias` (q, k and v, or all four), the routed experts'

@@ -13,12 +13,16 @@
 
 namespace moec::test {
 
-/// A SourceMgr and a silent DiagEngine over one in-memory buffer.
-struct Source {
+/// A SourceMgr and a DiagEngine that writes into `messages`.
+struct Diags {
   llvm::SourceMgr srcMgr;
   std::string messages;
   llvm::raw_string_ostream os{messages};
   DiagEngine diags{srcMgr, os};
+};
+
+/// The same over one in-memory buffer.
+struct Source : Diags {
   unsigned bufferId;
 
   explicit Source(llvm::StringRef text, llvm::StringRef name = "test.moe") {

@@ -81,6 +81,7 @@ Compilation moec::compileDeploy(const DeploySpec &deploy, const PipelineOptions 
     pm.enablePrintIRAfterAll(*options.printIRAfterAll, diags.getSourceMgr());
   if (options.timing)
     pm.enableTiming();
+  pm.setVerifyEach(options.verifyEach);
   // The files the placement reads come first: no pass does I/O.
   std::optional<PlacementInputs> inputs = readPlacementInputs(deploy, diags);
   if (!inputs) {

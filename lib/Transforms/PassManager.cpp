@@ -71,7 +71,8 @@ static size_t peakRss() {
 }
 
 llvm::LogicalResult PassManager::run(ir::Plan &plan, PassContext &ctx) {
-  for (const auto &pass : passes) {
+  for (size_t i = 0; i < passes.size(); ++i) {
+    const std::unique_ptr<Pass> &pass = passes[i];
     auto start = std::chrono::steady_clock::now();
     llvm::LogicalResult result = pass->run(plan, ctx);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -79,8 +80,9 @@ llvm::LogicalResult PassManager::run(ir::Plan &plan, PassContext &ctx) {
       timings.push_back({pass->getName().str(), seconds, peakRss()});
     if (llvm::failed(result))
       return llvm::failure();
-    // The verifier runs after every pass: a pass that breaks an invariant is caught where it did.
-    if (llvm::failed(verifyPlan(plan, ctx.diags)))
+    // The verifier runs after every pass: a pass that breaks an invariant is caught where it did. Without
+    // verifyEach, after the last one: what any pass broke is still caught before the plan is used.
+    if ((verifyEach || i + 1 == passes.size()) && llvm::failed(verifyPlan(plan, ctx.diags)))
       return llvm::failure();
     if (printStream) {
       *printStream << "// -----// IR after " << pass->getName() << " //----- //\n";

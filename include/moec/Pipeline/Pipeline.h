@@ -57,6 +57,7 @@ struct PipelineOptions {
   std::string passes;                           ///< "a,b,c"; empty: kDefaultPipeline
   llvm::raw_ostream *printIRAfterAll = nullptr; ///< print the IR after each pass here
   bool timing = false;                          ///< collect Compilation::timings
+  bool verifyEach = true;                       ///< verify after every pass; false: after the last one only
 };
 
 struct Compilation {
@@ -66,7 +67,7 @@ struct Compilation {
   std::vector<PassManager::Timing> timings;
 };
 
-/// Lower \p deploy and run the pipeline, verifying after every pass.
+/// Lower \p deploy and run the pipeline, verifying after every pass (or the last, PipelineOptions::verifyEach).
 Compilation compileDeploy(const DeploySpec &deploy, const PipelineOptions &options, DiagEngine &diags);
 
 enum class EmitKind { Ast, IR, Report, Dot, Svg, Manifest, Launch, Placement, Search, Strategy, Trace, Html };

@@ -64,6 +64,9 @@ public:
   }
   /// Collect wall time and peak memory per pass (getTimings(); printTimings() prints them).
   void enableTiming() { timing = true; }
+  /// Verify the plan after every pass (the default), or, with false, once after the last: a strategy search runs
+  /// the same pipeline on thousands of candidates and needs each checked, not each step of each.
+  void setVerifyEach(bool each) { verifyEach = each; }
   struct Timing {
     std::string name;
     double seconds;
@@ -71,7 +74,8 @@ public:
   };
   llvm::ArrayRef<Timing> getTimings() const { return timings; }
 
-  /// Run every pass, verifying the plan after each; stop at the first failure.
+  /// Run every pass, verifying the plan after each (or after the last, see setVerifyEach); stop at the first
+  /// failure.
   llvm::LogicalResult run(ir::Plan &plan, PassContext &ctx);
 
   /// Add the passes named in \p pipeline ("a,b,c"). False with \p error set for an unknown name.
@@ -82,6 +86,7 @@ private:
   llvm::raw_ostream *printStream = nullptr;
   const llvm::SourceMgr *printSrcMgr = nullptr;
   bool timing = false;
+  bool verifyEach = true;
   std::vector<Timing> timings;
 };
 

@@ -48,11 +48,12 @@ for deploy, published, what in [("PrefillFp4", 26156, "GB200 prefill, FP8 attent
                                  ("PrefillFp8", 18471, "GB200 prefill, BF16 attention + FP8 MoE, EP8"),
                                  ("DecodeFp8", 9087, "GB200 decode, BF16 attention + FP8 MoE, EP48, 768/GPU")]:
     row("end to end", what, published, per_gpu(G, deploy), "tok/s/GPU")
-# Part I (lmsys blog 2025-06-16) ran the same decode three months earlier: DeepSeek-R1 in FP8 with a BF16 KV cache,
-# tp 48 / dp 48 on 12 trays, DeepEP low-latency, 32 redundant experts, --cuda-graph-bs 768 and 36,864 running
-# requests (the commands of sglang#7227, as ai-dynamo/dynamo docs/backends/sglang/dsr1-wideep-gb200.md repeats them).
+# Part I (lmsys blog 2025-06-16) ran the same decode three months earlier, without single-batch overlap:
+# DeepSeek-R1 in FP8 with a BF16 KV cache, tp 48 / dp 48 on 12 trays, DeepEP low-latency, 32 redundant experts,
+# --cuda-graph-bs 768 and 36,864 running requests (the commands of sglang#7227, as ai-dynamo/dynamo
+# docs/backends/sglang/dsr1-wideep-gb200.md repeats them).
 row("end to end", "GB200 decode, part I (June), BF16 attention + FP8 MoE, EP48, 768/GPU", 7583,
-    per_gpu(G, "DecodeFp8"), "tok/s/GPU")
+    per_gpu(G, "DecodeFp8PartI"), "tok/s/GPU")
 decode = report(D, "SGLangDecode")
 row("end to end", "decode dispatch per layer (one micro-batch)", 170, decode["time"]["moeLayers"][0]["dispatch"] * 1e6,
     "us")

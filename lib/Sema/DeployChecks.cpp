@@ -316,6 +316,15 @@ bool moec::checkDeployParts(const Spec &spec, DeploySpec &d, DiagEngine &diags) 
                                        num(dv.expertsPerGpu - 1) + " instead of " + num(dv.expertsPerGpu));
     inDeploy();
   }
+  // Single-batch overlap runs the combine beside compute; without an EP group there is no combine (no option is
+  // ignored silently).
+  if (d.workload && isSingleBatch(d.workload->overlap) && s.ep == 1) {
+    const WorkloadSpec &w = *d.workload;
+    diags.warning(w.locOf("overlap"), "'overlap = " + spell(w.overlap).str() +
+                                          "' runs the combine beside compute, but ep = 1 has no combine: the "
+                                          "layers run one op after another");
+    inDeploy();
+  }
   // route_nodes larger than the nodes an EP group spans is satisfied, not an error: a token then reaches at most
   // every node of its group (DeepSeek-V3's model block, route_nodes = 4, deploys on one node).
   return spec.check(d, {}, diags);

@@ -88,6 +88,21 @@ void moec::printTable(llvm::raw_ostream &os, const std::vector<std::pair<std::st
     os << "  " << k << std::string(width - k.size() + 2, ' ') << v << "\n";
 }
 
+/// How the report's forecast heading names \p overlap.
+static const char *overlapText(Overlap overlap) {
+  switch (overlap) {
+  case Overlap::TwoMicroBatch:
+    return "two micro-batches overlapped";
+  case Overlap::SingleBatch:
+    return "single-batch overlap: combine beside the shared experts";
+  case Overlap::SingleBatchDownGemm:
+    return "single-batch overlap: combine beside the down GEMM and the shared experts";
+  case Overlap::None:
+    break;
+  }
+  return "no overlap";
+}
+
 void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostream &os) {
   const DeploySpec &d = *plan.deploy;
   const ModelSpec &m = plan.model();
@@ -153,8 +168,7 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
   if (plan.cost) {
     const CostResult &cr = *plan.cost;
     bool calibrated = !w.mfu || !w.bandwidthEfficiency;
-    os << "\nforecast per micro-batch (" << (w.overlap == Overlap::TwoMicroBatch ? "two micro-batches overlapped, "
-                                                                               : "no overlap, ")
+    os << "\nforecast per micro-batch (" << overlapText(w.overlap) << ", "
        << (calibrated ? "kernels calibrated for " + spell(c.gpu->arch).str() + " GPUs" : std::string("mfu given"))
        << (w.mfu ? ", mfu " + pct(*w.mfu) : std::string())
        << (w.bandwidthEfficiency ? ", bandwidth " + pct(*w.bandwidthEfficiency) : std::string()) << ")\n";

@@ -186,6 +186,14 @@ private:
                double start, size_t stage, size_t k, double origin) {
     auto seconds = [&](size_t i) { return i < lt.opSeconds.size() ? lt.opSeconds[i] : p.ops[i].seconds; };
     double window = lt.total;
+    if (isSingleBatch(plan.workload().overlap)) { // the combine on its stream beside the ops that do not read it
+      SingleBatchSchedule sched = scheduleSingleBatch({&p, lt.opSeconds}, cost.commSms,
+                                                      plan.workload().overlap == Overlap::SingleBatchDownGemm);
+      for (size_t i = 0; i < p.ops.size(); ++i)
+        place(pid, p, p.ops[i], threadOf(p.ops[i]), start + sched.start[i], sched.seconds[i], layerIndex,
+              microBatch);
+      return start + window;
+    }
     if (cost.microBatches != 2) {
       double t = start;
       for (size_t i = 0; i < p.ops.size(); ++i) {

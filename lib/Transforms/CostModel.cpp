@@ -70,7 +70,7 @@ public:
   CostResult run() {
     CostResult r;
     r.microBatches = w.overlap == Overlap::TwoMicroBatch ? 2 : 1;
-    r.commSms = ph.commSms;
+    r.commSms = isSingleBatch(w.overlap) ? ph.singleBatchSms : ph.commSms;
     double flopsAverage = 0; // per GPU per micro-batch, experts at their mean load
     if (!plan.dense.ops.empty()) {
       r.dense = layerTime(plan.dense, nullptr, flopsAverage);
@@ -422,6 +422,12 @@ private:
             steadyStateLayerTime({&p, lt.opSeconds}, ph.commSms, w.overlapEfficiency, overlapOrderOf(w.phase));
       }
       lt.total = steadyTotal;
+      lt.exposed = std::max(0.0, lt.total - lt.compute);
+    } else if (isSingleBatch(w.overlap)) {
+      // The combine beside the shared experts (and the down GEMM) on its own SMs (moec/Transforms/Schedule.h);
+      // the bound gives the combine no SMs of its own.
+      lt.total = scheduleSingleBatch({&p, lt.opSeconds}, ph.singleBatchSms, w.overlap == Overlap::SingleBatchDownGemm)
+                     .end;
       lt.exposed = std::max(0.0, lt.total - lt.compute);
     } else if (w.overlap == Overlap::TwoMicroBatch) {
       // The bound: the best any order could do, the longer of compute and communication (the shorter hidden up

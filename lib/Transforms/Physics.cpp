@@ -32,11 +32,14 @@ namespace {
 // EP 48 in one rack, NVFP4 dispatch) takes 159 us for dispatch and 372 us for combine a MoE layer, their sum at
 // 0.38 with 20 us a kernel. CDNA3 reuses Hopper's until its kernels are published the same way; Ampere has no FP8
 // and its NCCL busbw is 230-250 of 300 GB/s.
+// Single-batch overlap gives the combine 32 SMs (SGLang's SGLANG_DEEPEP_LL_COMBINE_SEND_NUM_SMS default; the GB200
+// profile with it, logs_gb200_blog2_fp4/1.fp4_sbo_eplb, runs the combine's send on 32 blocks beside a down GEMM of
+// 120), of 132 on Hopper, 152 on GB200, 304 compute units on MI300X and 108 on A100.
 const Calibration kCalibrations[] = {
-    {GpuArch::Hopper, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 24.0 / 132},
-    {GpuArch::Blackwell, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.38, 20e-6, 1.00, 24.0 / 132},
-    {GpuArch::Cdna3, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 24.0 / 132},
-    {GpuArch::Ampere, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 0.80, 24.0 / 132},
+    {GpuArch::Hopper, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 24.0 / 132, 32.0 / 132},
+    {GpuArch::Blackwell, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.38, 20e-6, 1.00, 24.0 / 132, 32.0 / 152},
+    {GpuArch::Cdna3, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 1.00, 24.0 / 132, 32.0 / 304},
+    {GpuArch::Ampere, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 0.80, 24.0 / 132, 32.0 / 108},
 };
 
 } // namespace
@@ -71,6 +74,7 @@ Physics Physics::ofKernels(const Calibration &c) {
   p.nvlink = c.normalNvlink;
   p.allReduceBus = c.allReduceBus;
   p.commSms = c.commSms;
+  p.singleBatchSms = c.singleBatchSms;
   return p;
 }
 

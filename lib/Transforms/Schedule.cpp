@@ -308,6 +308,69 @@ std::vector<ScheduledLayer> moec::stageLayers(const Plan &plan, const CostResult
   return out;
 }
 
+SingleBatchSchedule moec::scheduleSingleBatch(const ScheduledLayer &layer, double combineSms, bool downGemm) {
+  const Program &p = *layer.program;
+  size_t n = p.ops.size();
+  SingleBatchSchedule out;
+  out.start.assign(n, 0.0);
+  out.seconds.resize(n);
+  for (size_t i = 0; i < n; ++i)
+    out.seconds[i] = i < layer.seconds.size() ? layer.seconds[i] : p.ops[i].seconds;
+  size_t combine = n;
+  for (size_t i = 0; i < n && combine == n; ++i)
+    if (p.ops[i].kind == OpKind::Combine)
+      combine = i;
+  double slower = combineSms > 0 && combineSms < 1 ? 1.0 / (1.0 - combineSms) : 1.0;
+  double t = 0;
+  auto run = [&](size_t i, double stretch) {
+    out.seconds[i] *= stretch;
+    out.start[i] = t;
+    t += out.seconds[i];
+  };
+  if (combine == n) { // nothing to overlap: one op after another
+    for (size_t i = 0; i < n; ++i)
+      run(i, 1.0);
+    out.end = t;
+    return out;
+  }
+  // The down GEMM: the routed-expert projection the combine reads.
+  size_t down = n;
+  if (downGemm && !p.ops[combine].inputs.empty()) {
+    unsigned producer = p.tensors[p.ops[combine].inputs.front()].producer;
+    if (producer < n && p.ops[producer].kind == OpKind::Linear && p.ops[producer].site == OpSite::Expert)
+      down = producer;
+  }
+  double combineStart = -1;
+  for (size_t i = 0; i < combine; ++i) {
+    if (i == down)
+      combineStart = t;
+    run(i, i == down ? slower : 1.0);
+  }
+  if (combineStart < 0)
+    combineStart = t;
+  double combineEnd = std::max(combineStart + out.seconds[combine], t);
+  out.start[combine] = combineStart;
+  out.seconds[combine] = combineEnd - combineStart;
+  // The ops after the combine, split by whether they read it (transitively).
+  std::vector<bool> reads(n, false);
+  reads[combine] = true;
+  for (size_t i = combine + 1; i < n; ++i)
+    for (unsigned in : p.ops[i].inputs) {
+      unsigned producer = p.tensors[in].producer;
+      if (producer < n && reads[producer])
+        reads[i] = true;
+    }
+  for (size_t i = combine + 1; i < n; ++i)
+    if (!reads[i])
+      run(i, t < combineEnd ? slower : 1.0);
+  t = std::max(t, combineEnd);
+  for (size_t i = combine + 1; i < n; ++i)
+    if (reads[i])
+      run(i, 1.0);
+  out.end = t;
+  return out;
+}
+
 double moec::steadyStateLayerTime(const ScheduledLayer &layer, double commSms, double efficiency, OverlapOrder order) {
   // What each further layer adds to the schedule's end, once the first layers' transient has passed.
   constexpr size_t kWarm = 8, kMeasured = 8;

@@ -23,7 +23,10 @@ enum class GpuArch { Generic, Ampere, Hopper, Blackwell, Cdna3 }; ///< which ker
 enum class AttentionKind { MHA, GQA, MLA };
 enum class Activation { Gelu, Relu, Silu, SwiGLU };
 enum class Phase { Prefill, Decode };
-enum class Overlap { None, TwoMicroBatch };
+/// Compute/communication overlap: two micro-batches (SGLang's two-batch overlap, DeepSeek's dual micro-batch), or
+/// SGLang's single-batch overlap, the combine on its own stream beside the shared experts, and with
+/// SingleBatchDownGemm also beside the down GEMM whose tiles it streams.
+enum class Overlap { None, TwoMicroBatch, SingleBatch, SingleBatchDownGemm };
 enum class AttentionKernel { Fused, Naive };
 enum class DispatchMode { Normal, LowLatency }; ///< DeepEP's kernels: once per remote node, or per token-expert pair
 enum class Switch { Off, On };
@@ -58,7 +61,8 @@ MOEC_ENUM_TABLE(AttentionKind, {AttentionKind::MHA, "mha"}, {AttentionKind::GQA,
 MOEC_ENUM_TABLE(Activation, {Activation::Gelu, "gelu"}, {Activation::Relu, "relu"}, {Activation::Silu, "silu"},
                 {Activation::SwiGLU, "swiglu"})
 MOEC_ENUM_TABLE(Phase, {Phase::Prefill, "prefill"}, {Phase::Decode, "decode"})
-MOEC_ENUM_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::TwoMicroBatch, "two_micro_batch"})
+MOEC_ENUM_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::TwoMicroBatch, "two_micro_batch"},
+                {Overlap::SingleBatch, "single_batch"}, {Overlap::SingleBatchDownGemm, "single_batch_down_gemm"})
 MOEC_ENUM_TABLE(AttentionKernel, {AttentionKernel::Fused, "fused"}, {AttentionKernel::Naive, "naive"})
 MOEC_ENUM_TABLE(Switch, {Switch::Off, "false"}, {Switch::On, "true"})
 MOEC_ENUM_TABLE(Engine, {Engine::SGLang, "sglang"}, {Engine::VLLM, "vllm"}, {Engine::TrtLlm, "trtllm"},
@@ -115,6 +119,8 @@ inline double quantizedBytesPerElement(Precision p) {
   return p == Precision::FP8 ? 1.0 + 4.0 / 128.0 : bytesPerElement(p);
 }
 /// The 4-bit formats, which hold weights only.
+/// Whether \p o is one of single-batch overlap's forms.
+inline bool isSingleBatch(Overlap o) { return o == Overlap::SingleBatch || o == Overlap::SingleBatchDownGemm; }
 inline bool isFourBit(Precision p) { return p == Precision::FP4 || p == Precision::MXFP4 || p == Precision::NVFP4; }
 
 } // namespace moec

@@ -33,6 +33,7 @@ struct Calibration {
   double lowLatencyFixed;   ///< seconds each low-latency kernel takes beyond its bytes
   double allReduceBus;      ///< NCCL all-reduce bus bandwidth / the link's
   double commSms;           ///< share of the SMs normal-mode kernels hold while they overlap compute
+  double singleBatchSms;    ///< share of the SMs single-batch overlap gives the combine beside compute
 };
 
 /// The calibration of \p arch (GpuArch::Generic: Hopper's, the most measured).
@@ -63,6 +64,7 @@ struct Physics {
   double commFixed = 0;           ///< seconds per dispatch or combine beyond its bytes
   double allReduceBus = 1;
   double commSms = 0;             ///< share of SMs communication takes while overlapping compute
+  double singleBatchSms = 0;      ///< ... the combine takes under single-batch overlap
   double imbalance = 0;           ///< (max - mean) / mean expert tokens per GPU, when no loads are measured
 
   /// The roofline bound: peaks (scaled by the workload's mfu and bandwidth_efficiency when given).

@@ -68,6 +68,20 @@ std::vector<ScheduledLayer> stageLayers(const ir::Plan &plan, const ir::CostResu
 /// One micro-batch's share of the steady-state period of \p layer repeated: the time a layer adds to the step.
 double steadyStateLayerTime(const ScheduledLayer &layer, double commSms, double efficiency, OverlapOrder order);
 
+/// Where each op of one layer runs under single-batch overlap, in seconds from the layer's start.
+struct SingleBatchSchedule {
+  std::vector<double> start, seconds; ///< [op]; seconds as scheduled (compute beside the combine stretched)
+  double end = 0;                     ///< the layer's last op's end
+};
+
+/// SGLang's single-batch overlap of \p layer (python/sglang/srt/batch_overlap/single_batch_overlap.py,
+/// `execute_sbo`): the combine runs on its own stream with \p combineSms of the SMs, from the end of the down GEMM
+/// that feeds it or, with \p downGemm, from its start (the GEMM signals each expert's finished tiles), and ends no
+/// earlier than that GEMM. The ops after the combine that do not read it (the shared experts) run beside it, and
+/// the GEMM too with \p downGemm, on the other SMs: 1 / (1 - combineSms) slower. The ops that read the combine
+/// start when it ends. Everything else runs one op after another, as without overlap.
+SingleBatchSchedule scheduleSingleBatch(const ScheduledLayer &layer, double combineSms, bool downGemm);
+
 } // namespace moec
 
 #endif // MOEC_TRANSFORMS_SCHEDULE_H

@@ -189,6 +189,32 @@ spec:
 }
 
 
+/// The SGLang flags of what the forecast assumes beyond the layout: DeepEP's kernels in the plan's dispatch mode
+/// for an EP group, and the workload's overlap (server arguments of python/sglang/srt/server_args.py).
+std::string sglangKernelFlags(const Plan &plan, DiagEngine &diags) {
+  const StrategySpec &s = plan.strategy();
+  const WorkloadSpec &w = plan.workload();
+  std::string flags;
+  if (s.ep > 1)
+    flags += std::string("--moe-a2a-backend deepep --deepep-mode ") +
+             (plan.sizes.dispatchMode == DispatchMode::LowLatency ? "low_latency " : "normal ");
+  if (w.overlap == Overlap::TwoMicroBatch)
+    flags += "--enable-two-batch-overlap ";
+  if (isSingleBatch(w.overlap))
+    flags += "--enable-single-batch-overlap ";
+  if (w.overlap == Overlap::SingleBatchDownGemm) {
+    // SGLang's combine streams the down GEMM's tiles only from its FlashInfer CuTe DSL experts (SboFlags).
+    const ModelSpec &m = plan.model();
+    if (m.parts.experts == Precision::NVFP4 && plan.cluster().gpu->fp4Compute > 0)
+      flags += "--moe-runner-backend flashinfer_cutedsl ";
+    else
+      diags.warning(w.locOf("overlap"), "SGLang's combine streams the down GEMM's tiles only from its FlashInfer "
+                                        "CuTe DSL experts, which take NVFP4 experts on a GPU with fp4_compute: "
+                                        "with these it overlaps the shared experts only (overlap = single_batch)");
+  }
+  return flags;
+}
+
 void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, DiagEngine &diags) {
   const ClusterSpec &c = plan.cluster();
   const StrategySpec &s = plan.strategy();
@@ -212,6 +238,7 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                                        std::to_string(s.tp) + " spans several of this plan's EP groups of " +
                                        std::to_string(serverTp) + " GPUs, which SGLang cannot express");
     std::string dpFlags = attentionDp > 1 ? fmt::format("--enable-dp-attention --dp-size {} ", attentionDp) : "";
+    std::string kernelFlags = sglangKernelFlags(plan, diags);
     int64_t nodesPerReplica = std::max<int64_t>(1, gpusPerReplica / c.gpusPerNode);
     if (gpusPerReplica % c.gpusPerNode != 0 && gpusPerReplica > c.gpusPerNode)
       diags.warning(loc, "SGLang places one server on whole nodes, but a replica of this plan takes " +
@@ -256,8 +283,8 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                           "--ep-size {} {}--nnodes 1 --node-rank 0 "
                           "--base-gpu-id \"$base_gpu\" --port $((30000 + replica)) "
                           "--dist-init-addr \"${{hosts[$node]}}:$(({} + replica))\" "
-                          "--init-expert-location \"$here/expert-location.json\" \"$@\"\n",
-                          serverTp, s.ep, dpFlags, c.rendezvousPort);
+                          "--init-expert-location \"$here/expert-location.json\" {}\"$@\"\n",
+                          serverTp, s.ep, dpFlags, c.rendezvousPort, kernelFlags);
       files.push_back({"sglang/launch.sh", text, true});
       return;
     }
@@ -271,8 +298,8 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     text += fmt::format("exec python3 -m sglang.launch_server --model-path \"$MODEL_PATH\" --tp-size {} "
                         "--ep-size {} {}--nnodes {} "
                         "--node-rank $((node_rank - first)) --dist-init-addr \"${{hosts[$first]}}:{}\" "
-                        "--init-expert-location \"$here/expert-location.json\" \"$@\"\n",
-                        serverTp, s.ep, dpFlags, nodesPerReplica, c.rendezvousPort);
+                        "--init-expert-location \"$here/expert-location.json\" {}\"$@\"\n",
+                        serverTp, s.ep, dpFlags, nodesPerReplica, c.rendezvousPort, kernelFlags);
     files.push_back({"sglang/launch.sh", text, true});
     return;
   }

@@ -189,15 +189,29 @@ spec:
 }
 
 
+/// Whether the plan decodes through DeepEP's low-latency kernels, whose buffer holds a fixed number of tokens a rank.
+bool lowLatencyDecode(const Plan &plan) {
+  return plan.strategy().ep > 1 && plan.sizes.dispatchMode == DispatchMode::LowLatency &&
+         plan.workload().phase == Phase::Decode;
+}
+
 /// The SGLang flags of what the forecast assumes beyond the layout: DeepEP's kernels in the plan's dispatch mode
-/// for an EP group, and the workload's overlap (server arguments of python/sglang/srt/server_args.py).
-std::string sglangKernelFlags(const Plan &plan, DiagEngine &diags) {
+/// for an EP group, and the workload's overlap (server arguments of python/sglang/srt/server_args.py). A
+/// low-latency decode also bounds its batch by what the DeepEP buffer holds: each attention group's batch is at
+/// most micro_batch a micro-batch (--cuda-graph-max-bs; --max-running-requests over the server's groups), the
+/// batch the plan's memory budget sized that buffer for (SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK, exported
+/// by the script): a larger one fails DeepEP's `x.size(0) <= num_max_dispatch_tokens_per_rank` (DeepEP#165).
+std::string sglangKernelFlags(const Plan &plan, int64_t attentionDp, DiagEngine &diags) {
   const StrategySpec &s = plan.strategy();
   const WorkloadSpec &w = plan.workload();
   std::string flags;
   if (s.ep > 1)
     flags += std::string("--moe-a2a-backend deepep --deepep-mode ") +
              (plan.sizes.dispatchMode == DispatchMode::LowLatency ? "low_latency " : "normal ");
+  if (lowLatencyDecode(plan)) {
+    int64_t batch = w.microBatch * (w.overlap == Overlap::TwoMicroBatch ? 2 : 1);
+    flags += fmt::format("--cuda-graph-max-bs {} --max-running-requests {} ", batch, batch * attentionDp);
+  }
   if (w.overlap == Overlap::TwoMicroBatch)
     flags += "--enable-two-batch-overlap ";
   if (isSingleBatch(w.overlap))
@@ -238,7 +252,7 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                                        std::to_string(s.tp) + " spans several of this plan's EP groups of " +
                                        std::to_string(serverTp) + " GPUs, which SGLang cannot express");
     std::string dpFlags = attentionDp > 1 ? fmt::format("--enable-dp-attention --dp-size {} ", attentionDp) : "";
-    std::string kernelFlags = sglangKernelFlags(plan, diags);
+    std::string kernelFlags = sglangKernelFlags(plan, attentionDp, diags);
     int64_t nodesPerReplica = std::max<int64_t>(1, gpusPerReplica / c.gpusPerNode);
     if (gpusPerReplica % c.gpusPerNode != 0 && gpusPerReplica > c.gpusPerNode)
       diags.warning(loc, "SGLang places one server on whole nodes, but a replica of this plan takes " +
@@ -254,6 +268,10 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                     "SGLang needs the same number of expert slots on every GPU; this plan's uneven slots are "
                     "padded with repeated experts in sglang/expert-location.json");
     text += header(plan, "SGLang, one server per replica");
+    if (lowLatencyDecode(plan))
+      text += fmt::format("# DeepEP's low-latency buffer holds this many tokens a rank (moec's memory budget counts it)."
+                          "\nexport SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK={}\n",
+                          plan.sizes.routedTokensPerRank);
     std::string hosts = "hosts=(";
     for (int64_t n = 0; n < c.nodes; ++n)
       hosts += (n ? " " : "") + shellQuote(c.host(n));

@@ -341,6 +341,19 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                                           "this plan's " + spell(s.placement).str() + " table");
     if (s.pp > 1)
       diags.warning(s.locOf("pp"), "the generated vLLM flags do not express pipeline parallelism");
+    // The kernels the forecast assumes (vllm/engine/arg_utils.py): DeepEP in the plan's dispatch mode, dual-batch
+    // overlap for two micro-batches; vLLM has no single-batch overlap.
+    std::string kernelFlags;
+    if (vllmDp * s.tp > 1)
+      kernelFlags = std::string("--all2all-backend ") +
+                    (plan.sizes.dispatchMode == DispatchMode::LowLatency ? "deepep_low_latency "
+                                                                         : "deepep_high_throughput ");
+    const WorkloadSpec &w = plan.workload();
+    if (w.overlap == Overlap::TwoMicroBatch)
+      kernelFlags += "--enable-dbo ";
+    if (isSingleBatch(w.overlap))
+      diags.warning(w.locOf("overlap"), "vLLM has no single-batch overlap: it runs the combine after the shared "
+                                        "experts, which this plan's forecast overlaps");
     int64_t local = c.gpusPerNode / s.tp;
     text += header(plan, "vLLM data-parallel deployment with expert parallelism");
     text += "# Usage: vllm/launch.sh <node rank> [extra flags]\n";
@@ -348,9 +361,9 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     text += "headless=()\nif [ \"$node_rank\" -gt 0 ]; then headless=(--headless); fi\n";
     text += fmt::format("exec vllm serve \"$MODEL_PATH\" --tensor-parallel-size {} --data-parallel-size {} "
                         "--data-parallel-size-local {} --data-parallel-start-rank $((node_rank * {})) "
-                        "--data-parallel-address {} --data-parallel-rpc-port {} --enable-expert-parallel "
+                        "--data-parallel-address {} --data-parallel-rpc-port {} --enable-expert-parallel {}"
                         "\"${{headless[@]}}\" \"$@\"\n",
-                        s.tp, vllmDp, local, local, shellQuote(c.host(0)), c.rendezvousPort);
+                        s.tp, vllmDp, local, local, shellQuote(c.host(0)), c.rendezvousPort, kernelFlags);
     files.push_back({"vllm/launch.sh", text, true});
     return;
   }

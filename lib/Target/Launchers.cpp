@@ -189,9 +189,13 @@ spec:
 }
 
 
+/// Whether SGLang can run the plan's EP group on DeepEP: its DeepEP backends keep experts whole (--ep-size =
+/// --tp-size).
+bool sglangDeepEp(const Plan &plan) { return plan.strategy().ep > 1 && plan.strategy().etp() == 1; }
+
 /// Whether the plan decodes through DeepEP's low-latency kernels, whose buffer holds a fixed number of tokens a rank.
 bool lowLatencyDecode(const Plan &plan) {
-  return plan.strategy().ep > 1 && plan.sizes.dispatchMode == DispatchMode::LowLatency &&
+  return sglangDeepEp(plan) && plan.sizes.dispatchMode == DispatchMode::LowLatency &&
          plan.workload().phase == Phase::Decode;
 }
 
@@ -205,12 +209,25 @@ std::string sglangKernelFlags(const Plan &plan, int64_t attentionDp, DiagEngine 
   const StrategySpec &s = plan.strategy();
   const WorkloadSpec &w = plan.workload();
   std::string flags;
-  if (s.ep > 1)
+  if (sglangDeepEp(plan))
     flags += std::string("--moe-a2a-backend deepep --deepep-mode ") +
              (plan.sizes.dispatchMode == DispatchMode::LowLatency ? "low_latency " : "normal ");
+  else if (s.ep > 1)
+    diags.warning(s.locOf(s.folded() ? "etp" : "tp"),
+                  "SGLang's DeepEP backends keep experts whole (--ep-size = --tp-size); this plan splits each "
+                  "expert " + std::to_string(s.etp()) + " ways, so the server moves tokens with SGLang's default "
+                  "MoE communication, not the DeepEP kernels the forecast assumes");
   if (lowLatencyDecode(plan)) {
     int64_t batch = w.microBatch * (w.overlap == Overlap::TwoMicroBatch ? 2 : 1);
     flags += fmt::format("--cuda-graph-max-bs {} --max-running-requests {} ", batch, batch * attentionDp);
+  }
+  // SGLang overlaps around DeepEP's all-to-all (its two-batch and single-batch overlap split a MoE layer at its
+  // dispatch and combine).
+  if (w.overlap != Overlap::None && !sglangDeepEp(plan)) {
+    diags.warning(w.locOf("overlap"), "SGLang overlaps compute with DeepEP's dispatch and combine, which this plan's "
+                                      "SGLang server does not run: it launches without 'overlap = " +
+                                          spell(w.overlap).str() + "'");
+    return flags;
   }
   if (w.overlap == Overlap::TwoMicroBatch)
     flags += "--enable-two-batch-overlap ";

@@ -366,8 +366,11 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                     (plan.sizes.dispatchMode == DispatchMode::LowLatency ? "deepep_low_latency "
                                                                          : "deepep_high_throughput ");
     const WorkloadSpec &w = plan.workload();
-    if (w.overlap == Overlap::TwoMicroBatch)
+    if (w.overlap == Overlap::TwoMicroBatch && !kernelFlags.empty())
       kernelFlags += "--enable-dbo ";
+    else if (w.overlap == Overlap::TwoMicroBatch) // vLLM's dual-batch overlap splits around its all-to-all
+      diags.warning(w.locOf("overlap"), "vLLM overlaps two micro-batches around its expert all-to-all, which one "
+                                        "GPU does not run: it launches without 'overlap = two_micro_batch'");
     if (isSingleBatch(w.overlap))
       diags.warning(w.locOf("overlap"), "vLLM has no single-batch overlap: it runs the combine after the shared "
                                         "experts, which this plan's forecast overlaps");

@@ -66,6 +66,8 @@ std::string degrees(const SearchCandidate &c, const SearchResult &r) {
     out += ", " + spell(s.placement).str();
   if (r.varies.microBatch)
     out += fmt::format(", micro_batch {}", c.deploy->workload->microBatch);
+  if (r.varies.overlap)
+    out += ", overlap " + spell(c.deploy->workload->overlap).str();
   if (r.varies.nodes)
     out += fmt::format(", {} node{}", c.deploy->cluster->nodes, c.deploy->cluster->nodes == 1 ? "" : "s");
   return out;
@@ -121,6 +123,7 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
   std::vector<int64_t> nodeCounts = space.nodes.empty() ? std::vector<int64_t>{cluster.nodes} : space.nodes;
   std::vector<int64_t> microBatches =
       space.microBatch.empty() ? std::vector<int64_t>{w.microBatch} : space.microBatch;
+  std::vector<Overlap> overlaps = space.overlap.empty() ? std::vector<Overlap>{w.overlap} : space.overlap;
   // Placement: the strategy's; else the list; else every policy the strategy's inputs allow.
   std::vector<PlacementPolicy> placements;
   if (base.keys.count("placement"))
@@ -142,6 +145,7 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
 
   struct Combo {
     int64_t nodes, microBatch;
+    Overlap overlap;
     PlacementPolicy placement;
     int64_t pp, dp, ep, tp, etp, redundant;
   };
@@ -157,19 +161,20 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
     std::vector<int64_t> pps = values("pp", base.pp, space.pp), dps = values("dp", base.dp, space.dp),
                          eps = values("ep", base.ep, space.ep), tps = values("tp", base.tp, space.tp);
     for (int64_t mb : microBatches)
-      for (PlacementPolicy placement : placements)
-        for (int64_t pp : pps)
-          for (int64_t dp : dps)
-            for (int64_t ep : eps)
-              for (int64_t tp : tps)
-                for (int64_t etp : etps) {
-                  int64_t expertTp = etp ? etp : tp;
-                  if (pp * dp * ep * expertTp != world)
-                    continue;
-                  for (int64_t r : redundant)
-                    if (++total <= kMaxSearchCandidates) // count them all, keep no more than the limit
-                      combos.push_back({nodes, mb, placement, pp, dp, ep, tp, etp, r});
-                }
+      for (Overlap overlap : overlaps)
+        for (PlacementPolicy placement : placements)
+          for (int64_t pp : pps)
+            for (int64_t dp : dps)
+              for (int64_t ep : eps)
+                for (int64_t tp : tps)
+                  for (int64_t etp : etps) {
+                    int64_t expertTp = etp ? etp : tp;
+                    if (pp * dp * ep * expertTp != world)
+                      continue;
+                    for (int64_t r : redundant)
+                      if (++total <= kMaxSearchCandidates) // count them all, keep no more than the limit
+                        combos.push_back({nodes, mb, overlap, placement, pp, dp, ep, tp, etp, r});
+                  }
   }
   if (combos.empty()) {
     diags.error(space.loc, "the search of strategy '" + base.name + "' has no candidate whose pp * dp * ep * " +
@@ -190,6 +195,7 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
 
   result.varies.placement = placements.size() > 1;
   result.varies.microBatch = microBatches.size() > 1;
+  result.varies.overlap = overlaps.size() > 1;
   result.varies.nodes = nodeCounts.size() > 1;
   bool decode = w.phase == Phase::Decode;
   std::optional<double> slo = decode ? w.sloTpot : w.sloTtft;
@@ -207,9 +213,10 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
     c.deploy = std::make_unique<DeploySpec>(deploy);
     c.deploy->strategy = c.strategy.get();
     c.deploy->derived = DerivedValues();
-    if (k.microBatch != w.microBatch) {
+    if (k.microBatch != w.microBatch || k.overlap != w.overlap) {
       c.workload = std::make_unique<WorkloadSpec>(w);
       c.workload->microBatch = k.microBatch;
+      c.workload->overlap = k.overlap;
       c.deploy->workload = c.workload.get();
     }
     if (k.nodes != cluster.nodes) {
@@ -286,8 +293,8 @@ Outcome moec::searchDeploy(const Spec &spec, const DeploySpec &deploy, DiagEngin
 
   auto key = [](const SearchCandidate &c) {
     const StrategySpec &s = *c.strategy;
-    return std::make_tuple(c.deploy->cluster->nodes, c.deploy->workload->microBatch, int(s.placement), s.pp, s.dp,
-                           s.ep, s.tp, s.etpKey, s.redundantExperts);
+    return std::make_tuple(c.deploy->cluster->nodes, c.deploy->workload->microBatch, int(c.deploy->workload->overlap),
+                           int(s.placement), s.pp, s.dp, s.ep, s.tp, s.etpKey, s.redundantExperts);
   };
   auto better = [&](const SearchCandidate &a, const SearchCandidate &b) {
     if (a.rejected.empty() != b.rejected.empty())
@@ -393,6 +400,7 @@ void moec::printSearch(const SearchResult &result, const DeploySpec &deploy, boo
             j.attribute("redundantExperts", s.redundantExperts);
             j.attribute("placement", spell(s.placement));
             j.attribute("microBatch", c.deploy->workload->microBatch);
+            j.attribute("overlap", spell(c.deploy->workload->overlap));
             j.attribute("nodes", c.deploy->cluster->nodes);
             j.attribute("fits", c.rejected.empty());
             if (!c.rejected.empty()) {
@@ -452,7 +460,7 @@ void moec::printSearch(const SearchResult &result, const DeploySpec &deploy, boo
                                 : winner->latency == runnerUp->latency);
     if (tie)
       os << ", tied with the runner-up (" << degrees(*runnerUp, result)
-         << "): equal forecasts, so the order is by nodes, micro_batch, placement, then the degrees";
+         << "): equal forecasts, so the order is by nodes, micro_batch, overlap, placement, then the degrees";
     else if (runnerUp)
       os << fmt::format(", {:.1f}% {} than the runner-up ({}); what decides: {}",
                         w.objective == Objective::ThroughputPerGpu
@@ -471,6 +479,10 @@ std::string moec::winnerBlock(const SearchResult &result, const DeploySpec &sear
   if (c.deploy->workload->microBatch != searched.workload->microBatch)
     out += fmt::format("// The search also chose micro_batch = {} for workload {} (it declares {}): set it there.\n",
                        c.deploy->workload->microBatch, searched.workload->name, searched.workload->microBatch);
+  if (c.deploy->workload->overlap != searched.workload->overlap)
+    out += fmt::format("// The search also chose overlap = {} for workload {} (it declares {}): set it there.\n",
+                       spell(c.deploy->workload->overlap), searched.workload->name,
+                       spell(searched.workload->overlap));
   if (c.deploy->cluster->nodes != searched.cluster->nodes)
     out += fmt::format("// The search also chose {} of the {} nodes of cluster {}: deploy on a cluster of {} node{}.\n",
                        c.deploy->cluster->nodes, searched.cluster->nodes, searched.cluster->name,

@@ -418,6 +418,10 @@ void Sema::buildStrategy(const Block &block, const BlockDesc &desc) {
       for (const Value &e : v->list)
         if (std::optional<PlacementPolicy> p = parseEnum<PlacementPolicy>(e.s))
           space.placement.push_back(*p);
+    if (std::optional<Value> v = sc.get("overlap"))
+      for (const Value &e : v->list)
+        if (std::optional<Overlap> o = parseEnum<Overlap>(e.s))
+          space.overlap.push_back(*o);
     if (sc.has("placement") && c.has("placement")) {
       diags.error(sc.locOf("placement"), "'placement' is both set by strategy " + quoted(s->name) +
                                              " and searched; set it or list its candidates, not both");

@@ -153,6 +153,7 @@ const KeyDesc searchKeys[] = {
     {"redundant_experts", KeyType::IntList, false, Dim::None, 0, 65536},
     enumListKey("placement", enumNames<PlacementPolicy>()),
     {"micro_batch", KeyType::IntList, false, Dim::None, 1, kMaxCount},
+    enumListKey("overlap", enumNames<Overlap>()),
     {"nodes", KeyType::IntList, false, Dim::None, 1, kMaxCount},
     enumKey("engine", false, enumNames<Engine>()),
 };

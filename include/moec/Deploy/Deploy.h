@@ -201,6 +201,7 @@ struct SearchSpace : Located {
   std::vector<int64_t> ep, dp, tp, etp, pp, redundantExperts;
   std::vector<PlacementPolicy> placement;
   std::vector<int64_t> microBatch; ///< the workload's micro_batch per candidate
+  std::vector<Overlap> overlap;    ///< the workload's overlap per candidate
   std::vector<int64_t> nodes;      ///< nodes used of the cluster (its first ones)
   std::optional<Engine> engine; ///< only candidates this engine can express (docs/language.md)
 };

@@ -22,7 +22,7 @@ inline constexpr size_t kMaxSearchCandidates = 4096;
 struct SearchCandidate {
   std::unique_ptr<StrategySpec> strategy; ///< the strategy with this candidate's degrees, no search block
   std::unique_ptr<DeploySpec> deploy;     ///< the deploy, pointing at it
-  std::unique_ptr<WorkloadSpec> workload; ///< the deploy's workload with this micro_batch, when the search varies it
+  std::unique_ptr<WorkloadSpec> workload; ///< the deploy's workload with this micro_batch and overlap, when the search varies them
   std::unique_ptr<ClusterSpec> cluster;   ///< the deploy's cluster cut to this many nodes, when the search varies it
   std::string rejected; ///< empty when it fits and meets the SLOs; else "divisibility", "memory", "requirement", "slo"
   std::string detail;   ///< the first error, or the SLO it misses
@@ -37,7 +37,7 @@ struct SearchCandidate {
 struct SearchResult {
   /// Which of the dimensions beyond the degrees take more than one value (the table shows those).
   struct {
-    bool placement = false, microBatch = false, nodes = false;
+    bool placement = false, microBatch = false, overlap = false, nodes = false;
   } varies;
   std::vector<SearchCandidate> candidates; ///< ranked: the feasible ones by the objective, then the rejected
   size_t feasible = 0;

@@ -286,8 +286,8 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                     "padded with repeated experts in sglang/expert-location.json");
     text += header(plan, "SGLang, one server per replica");
     if (lowLatencyDecode(plan))
-      text += fmt::format("# DeepEP's low-latency buffer holds this many tokens a rank (moec's memory budget counts it)."
-                          "\nexport SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK={}\n",
+      text += fmt::format("# The tokens a rank's DeepEP low-latency buffer holds (moec's memory budget counts it).\n"
+                          "export SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK={}\n",
                           plan.sizes.routedTokensPerRank);
     std::string hosts = "hosts=(";
     for (int64_t n = 0; n < c.nodes; ++n)

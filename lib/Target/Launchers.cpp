@@ -218,7 +218,7 @@ std::string sglangKernelFlags(const Plan &plan, int64_t attentionDp, DiagEngine 
                   "expert " + std::to_string(s.etp()) + " ways, so the server moves tokens with SGLang's default "
                   "MoE communication, not the DeepEP kernels the forecast assumes");
   if (lowLatencyDecode(plan)) {
-    int64_t batch = w.microBatch * (w.overlap == Overlap::TwoMicroBatch ? 2 : 1);
+    int64_t batch = w.microBatch * microBatchesOf(w.overlap);
     flags += fmt::format("--cuda-graph-max-bs {} --max-running-requests {} ", batch, batch * attentionDp);
   }
   // SGLang overlaps around DeepEP's all-to-all (its two-batch and single-batch overlap split a MoE layer at its

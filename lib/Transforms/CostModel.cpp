@@ -69,7 +69,7 @@ public:
 
   CostResult run() {
     CostResult r;
-    r.microBatches = w.overlap == Overlap::TwoMicroBatch ? 2 : 1;
+    r.microBatches = microBatchesOf(w.overlap);
     r.commSms = isSingleBatch(w.overlap) ? ph.singleBatchSms : ph.commSms;
     double flopsAverage = 0; // per GPU per micro-batch, experts at their mean load
     if (!plan.dense.ops.empty()) {

@@ -179,7 +179,7 @@ public:
       if (w.phase == Phase::Prefill && !w.keepKv) // `keep_kv = false`: one layer's at a time, an activation
         kvContext = 0;
       r.kvCache = double(w.microBatch) * kvContext * kvPerToken * bytesPerElement(m.parts.kvCache) *
-                  (w.overlap == Overlap::TwoMicroBatch ? 2.0 : 1.0);
+                  double(microBatchesOf(w.overlap));
       double scores = 0;
       double expertScale = busyTokens / shapeTokens;
       for (const Program *p : {&plan.dense, &plan.moe})

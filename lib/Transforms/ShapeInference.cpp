@@ -258,6 +258,8 @@ public:
     double activations = out.bytes();
     for (Tensor *t : ins)
       activations += t->bytes();
+    if (absorbed)
+      activations = absorbedActivations(op, ins, out, activations, elemBytes, kvBytes);
     // In decode, the attention matmuls read the KV cache: keys and values per KV head, or for MLA the
     // compressed latent and rotary key, read once (the up-projections are absorbed into the matmuls).
     if (op.kind == OpKind::Matmul && plan.workload().phase == Phase::Decode) {
@@ -279,38 +281,31 @@ public:
       else if (op.role == OpRole::Context)
         op.bytes -= ins.front()->bytes();
     }
-    if (absorbed)
-      absorbedTraffic(op, out, elemBytes, kvBytes);
     return true;
   }
 
   /// MLA decode runs absorbed (DeepSeek-V2 report, 2.1.2): W_UK folds into the query and W_UV into the context, so
   /// attention meets the cache's latent and never the per-head keys and values. The plan keeps the unabsorbed graph
-  /// (its shapes are the model's); these are the bytes of the kernels that run, as SGLang's decode profile shows them
-  /// (docs/cost-model.md): the two per-head products, the rotary kernel that writes the query, the cache write.
-  void absorbedTraffic(Op &op, const Tensor &out, double elemBytes, double kvBytes) const {
+  /// (its shapes are the model's); these are the activations the kernels that run read and write, as SGLang's
+  /// decode profile shows them (docs/cost-model.md): the two per-head products, the rotary kernel that writes the
+  /// query, the cache write. The weights, the cache read and the fused kernel's rules apply to them as to any op.
+  double absorbedActivations(const Op &op, llvm::ArrayRef<Tensor *> ins, const Tensor &out, double activations,
+                             double elemBytes, double kvBytes) const {
     double tokens = double(B) * double(S), lora = double(m.attention.kvLoraRank), wide = lora + double(rope);
     switch (op.role) {
     case OpRole::KUpProj: // q_nope [T, h, head_dim] x W_UK -> the query's latent [T, h, kv_lora]
     case OpRole::VUpProj: // the context's latent [T, h, kv_lora] x W_UV -> [T, h, head_dim]
-      op.bytes = op.weightBytes + tokens * double(heads) * (double(headDim) + lora) * elemBytes;
-      break;
+      return tokens * double(heads) * (double(headDim) + lora) * elemBytes;
     case OpRole::QRope: // rotates q_pe and writes the query, [latent, q_pe], in the cache's precision
-      op.bytes = tokens * double(heads) * wide * (elemBytes + kvBytes);
-      break;
+      return tokens * double(heads) * wide * (elemBytes + kvBytes);
     case OpRole::KRope: // rotates k_pe and writes it with the latent into the cache
-      op.bytes = tokens * wide * (elemBytes + kvBytes);
-      break;
-    case OpRole::Scores: // reads that query and the cache (the key the graph shows is the cache's)
-      op.bytes = tokens * double(heads) * wide * kvBytes + double(B) * double(L) * wide * kvBytes +
-                 (fused ? 0.0 : out.bytes());
-      break;
-    case OpRole::Context: // writes the latent context; the values are the cache the scores read
-      op.bytes = tokens * double(heads) * lora * elemBytes +
-                 (fused ? 0.0 : double(B) * double(heads) * double(S) * double(L) * elemBytes);
-      break;
+      return tokens * wide * (elemBytes + kvBytes);
+    case OpRole::Scores: // that query and the scores; the key the graph shows is the cache, read below
+      return tokens * double(heads) * wide * kvBytes + out.bytes();
+    case OpRole::Context: // the probabilities and the latent context; the values are the cache the scores read
+      return ins.front()->bytes() + tokens * double(heads) * lora * elemBytes;
     default:
-      break;
+      return activations;
     }
   }
 

@@ -118,9 +118,11 @@ double bytesPerElement(Precision p);
 inline double quantizedBytesPerElement(Precision p) {
   return p == Precision::FP8 ? 1.0 + 4.0 / 128.0 : bytesPerElement(p);
 }
-/// The 4-bit formats, which hold weights only.
 /// Whether \p o is one of single-batch overlap's forms.
 inline bool isSingleBatch(Overlap o) { return o == Overlap::SingleBatch || o == Overlap::SingleBatchDownGemm; }
+/// Micro-batches a step runs at once under \p o: two with two-micro-batch overlap, else one.
+inline int64_t microBatchesOf(Overlap o) { return o == Overlap::TwoMicroBatch ? 2 : 1; }
+/// The 4-bit formats, which hold weights only.
 inline bool isFourBit(Precision p) { return p == Precision::FP4 || p == Precision::MXFP4 || p == Precision::NVFP4; }
 
 } // namespace moec

@@ -362,7 +362,8 @@ struct CostResult {
   std::vector<double> stageSeconds; ///< each pipeline stage for one micro-batch: layers, ends, boundary send
   double stepTime = 0;         ///< prefill: the micro-batch(es) through every layer; decode: per output token
   int64_t microBatches = 1;    ///< processed per step: 2 with two_micro_batch overlap
-  double commSms = 0;          ///< share of the SMs communication holds while it overlaps compute
+  double commSms = 0;          ///< share of the SMs communication holds while it overlaps compute (the combine's
+                               ///< under single-batch overlap)
   double tokensPerStep = 0;    ///< over the cluster
   double tokensPerSecond = 0;  ///< the cluster's
   double tokensPerSecondPerGpu = 0;

@@ -142,6 +142,30 @@ void Sema::buildService(const Block &block, const BlockDesc &desc) {
 /// The checks that span the parts of a deploy, and the derived values.
 
 void Sema::checkDeploy(DeploySpec &d) {
+  // A named MLA decode kernel runs MLA only, on the architecture it was written for (Enums.h archOf); whatever
+  // the strategy, so a search is told once, before it tries candidates.
+  if (d.workload && archOf(d.workload->attentionKernel) != GpuArch::Generic) {
+    const WorkloadSpec &w = *d.workload;
+    const ModelSpec &m = *d.model;
+    const GpuSpec &gpu = *d.cluster->gpu;
+    std::string key = "'attention_kernel = " + spell(w.attentionKernel).str() + "'";
+    GpuArch arch = archOf(w.attentionKernel);
+    bool bad = true;
+    if (m.attention.kind != AttentionKind::MLA)
+      diags.error(w.locOf("attention_kernel"), key + " is a kernel for multi-head latent attention, but model " +
+                                                   quoted(m.name) + " has " + spell(m.attention.kind).str() +
+                                                   " attention; use 'fused'");
+    else if (gpu.arch != arch)
+      diags.error(w.locOf("attention_kernel"), key + " runs on " + spell(arch).str() + " GPUs, but GPU " +
+                                                   quoted(gpu.name) + " has arch = " + spell(gpu.arch).str() +
+                                                   "; use 'fused', the engine's kernel for it");
+    else
+      bad = false;
+    if (bad) {
+      diags.note(d.locOf("workload"), "in deploy " + quoted(d.name));
+      return;
+    }
+  }
   if (d.strategy->search) {
     // A searching strategy has no degrees yet: the search checks each candidate (moec/Pipeline/Search.h).
     d.derived.world = d.cluster->world();

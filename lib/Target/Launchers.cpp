@@ -217,6 +217,9 @@ std::string sglangKernelFlags(const Plan &plan, int64_t attentionDp, DiagEngine 
                   "SGLang's DeepEP backends keep experts whole (--ep-size = --tp-size); this plan splits each "
                   "expert " + std::to_string(s.etp()) + " ways, so the server moves tokens with SGLang's default "
                   "MoE communication, not the DeepEP kernels the forecast assumes");
+  // A named attention kernel is SGLang's backend of the same name (--attention-backend).
+  if (archOf(w.attentionKernel) != GpuArch::Generic)
+    flags += "--attention-backend " + spell(w.attentionKernel).str() + " ";
   if (lowLatencyDecode(plan)) {
     int64_t batch = w.microBatch * microBatchesOf(w.overlap);
     flags += fmt::format("--cuda-graph-max-bs {} --max-running-requests {} ", batch, batch * attentionDp);
@@ -366,7 +369,15 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                     (plan.sizes.dispatchMode == DispatchMode::LowLatency ? "deepep_low_latency "
                                                                          : "deepep_high_throughput ");
     const WorkloadSpec &w = plan.workload();
-    if (w.overlap == Overlap::TwoMicroBatch && !kernelFlags.empty())
+    // vLLM's MLA backends (--attention-backend; vllm/v1/attention/backends/registry.py): FLASHINFER_MLA runs
+    // FlashInfer's trtllm-gen MLA decode.
+    if (w.attentionKernel == AttentionKernel::FlashMla)
+      kernelFlags += "--attention-backend FLASHMLA ";
+    else if (w.attentionKernel == AttentionKernel::TrtllmMla)
+      kernelFlags += "--attention-backend FLASHINFER_MLA ";
+    else if (w.attentionKernel == AttentionKernel::CutlassMla)
+      kernelFlags += "--attention-backend CUTLASS_MLA ";
+    if (w.overlap == Overlap::TwoMicroBatch && vllmDp * s.tp > 1)
       kernelFlags += "--enable-dbo ";
     else if (w.overlap == Overlap::TwoMicroBatch) // vLLM's dual-batch overlap splits around its all-to-all
       diags.warning(w.locOf("overlap"), "vLLM overlaps two micro-batches around its expert all-to-all, which one "
@@ -402,6 +413,10 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     if (w.phase == Phase::Decode)
       diags.warning(w.locOf("phase"), "Megatron-Core trains: the flags describe the model and its parallelism, but "
                                       "not this decode workload");
+    if (archOf(w.attentionKernel) != GpuArch::Generic)
+      diags.warning(w.locOf("attention_kernel"), "Megatron-Core takes its attention kernels from Transformer "
+                                                 "Engine: the flags do not carry 'attention_kernel = " +
+                                                     spell(w.attentionKernel).str() + "'");
     // Megatron's FFN activations: GeLU by default, SwiGLU with --swiglu; nothing else the language has.
     auto activationFlag = [&](Activation a, llvm::SMLoc where) -> std::string {
       if (a == Activation::SwiGLU)

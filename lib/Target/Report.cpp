@@ -7,6 +7,7 @@
 #include "moec/Target/Report.h"
 #include "moec/Support/Strings.h"
 #include "moec/Support/Units.h"
+#include "moec/Transforms/Physics.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
@@ -86,6 +87,11 @@ void moec::printTable(llvm::raw_ostream &os, const std::vector<std::pair<std::st
     width = std::max(width, k.size());
   for (const auto &[k, v] : rows)
     os << "  " << k << std::string(width - k.size() + 2, ' ') << v << "\n";
+}
+
+/// Whether the forecast of \p plan runs its attention kernel at a named kernel's own calibration (a decode).
+static bool ownAttentionCalibration(const Plan &plan) {
+  return plan.workload().phase == Phase::Decode && attentionKernelCalibration(plan.workload().attentionKernel);
 }
 
 /// How the report's forecast heading names \p overlap.
@@ -170,6 +176,8 @@ void moec::printReport(const Plan &plan, const DiagEngine &diags, llvm::raw_ostr
     bool calibrated = !w.mfu || !w.bandwidthEfficiency;
     os << "\nforecast per micro-batch (" << overlapText(w.overlap) << ", "
        << (calibrated ? "kernels calibrated for " + spell(c.gpu->arch).str() + " GPUs" : std::string("mfu given"))
+       << (calibrated && ownAttentionCalibration(plan) ? ", attention for " + spell(w.attentionKernel).str()
+                                                        : std::string())
        << (w.mfu ? ", mfu " + pct(*w.mfu) : std::string())
        << (w.bandwidthEfficiency ? ", bandwidth " + pct(*w.bandwidthEfficiency) : std::string()) << ")\n";
     std::vector<std::pair<std::string, std::string>> rows;
@@ -391,6 +399,8 @@ void moec::printReportJson(const Plan &plan, const DiagEngine &diags, llvm::raw_
       };
       j.attributeObject("time", [&] {
         j.attribute("calibration", spell(plan.cluster().gpu->arch));
+        if (ownAttentionCalibration(plan))
+          j.attribute("attentionCalibration", spell(plan.workload().attentionKernel));
         times(*plan.cost);
         if (plan.bound)
           j.attributeObject("bound", [&] { times(*plan.bound); });

@@ -220,7 +220,7 @@ private:
 
   /// The peak and achieved fractions of \p op's kernel class.
   double computeTime(const Program &p, const Op &op) const {
-    if (w.attentionKernel == AttentionKernel::Fused && inFusedAttention(op))
+    if (isFused(w.attentionKernel) && inFusedAttention(op))
       return op.role == OpRole::Scores ? fusedAttentionTime(p, op) : 0.0;
     if (op.kind == OpKind::WeightedSum && reducedByCombine(p, op))
       return 0.0;
@@ -272,11 +272,11 @@ private:
                                         llvm::any_of(o.inputs, [&](unsigned t) { return llvm::is_contained(fed, t); }));
       if (!inKernel)
         continue;
-      compute += o.flops * flopsScale(o) / (peakOf(o) * ph.attentionCompute);
+      compute += o.flops * flopsScale(o) / (peakOf(o) * ph.fusedAttentionCompute);
       bytes += o.bytes;
       fed.insert(fed.end(), o.outputs.begin(), o.outputs.end());
     }
-    return std::max(compute, bytes / (gpu.memBandwidth * ph.attentionMemory)) + launch;
+    return std::max(compute, bytes / (gpu.memBandwidth * ph.fusedAttentionMemory)) + launch;
   }
 
   /// The dense peak \p op runs at: a projection at its weights' precision; attention's score and context products at
@@ -447,7 +447,7 @@ private:
   void note(const Program &p, double layers) {
     std::map<std::string, double> byName;
     for (const Op &op : p.ops) {
-      bool fusedAttention = w.attentionKernel == AttentionKernel::Fused && inFusedAttention(op);
+      bool fusedAttention = isFused(w.attentionKernel) && inFusedAttention(op);
       std::string name = op.site == OpSite::Expert && op.kind == OpKind::Linear ? "expert GEMMs"
                          : fusedAttention                                      ? "attention kernel"
                          : op.kind == OpKind::Dispatch || op.kind == OpKind::Combine

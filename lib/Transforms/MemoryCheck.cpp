@@ -129,7 +129,7 @@ public:
     Weights dense = plan.dense.ops.empty() ? Weights() : weightsOf(plan.dense);
     Weights moe = plan.moe.ops.empty() ? Weights() : weightsOf(plan.moe);
     int64_t slots = plan.maxSlotsPerGpu();
-    bool fused = w.attentionKernel == AttentionKernel::Fused;
+    bool fused = isFused(w.attentionKernel);
 
     // Expert activations at the busiest GPU's tokens.
     double maxShare = 1.0 / double(s.ep);

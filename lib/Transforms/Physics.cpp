@@ -42,7 +42,25 @@ const Calibration kCalibrations[] = {
     {GpuArch::Ampere, 0.66, 0.66, 0.63, 0.90, 0.66, 0.88, 0.78, 0.85, 0.72, 20e-6, 0.80, 24.0 / 132, 32.0 / 108},
 };
 
+// CUTLASS's Blackwell MLA decode kernel (cutlass_mla_decode of sgl-kernel), from sgl-kernel's
+// benchmark/bench_cutlass_mla.py as sgl-project/sglang#6929 published it: 128 heads, BF16, pages of 128, at batch
+// 256 it moves 4,047 GB/s at 2,048 keys (4,015 at 4,096, 4,124 at 8,192), its own count of bytes (the KV cache, the
+// query and the output). At 2,048 keys that is 675 MB in 167 us: 146 GFLOPs at 875 TFLOPS, 0.39 of the 2,250 a
+// B200 has in BF16, and 0.51 of its 8 TB/s. Both limits are near, so both are the kernel's fractions.
+const AttentionKernelCalibration kAttentionKernels[] = {
+    {AttentionKernel::CutlassMla, 0.39, 0.51},
+};
+
 } // namespace
+
+const AttentionKernelCalibration *moec::attentionKernelCalibration(AttentionKernel kernel) {
+  for (const AttentionKernelCalibration &k : kAttentionKernels)
+    if (k.kernel == kernel)
+      return &k;
+  return nullptr;
+}
+
+llvm::ArrayRef<AttentionKernelCalibration> moec::attentionKernelCalibrations() { return kAttentionKernels; }
 
 const Calibration &moec::calibrationFor(GpuArch arch) {
   for (const Calibration &c : kCalibrations)
@@ -57,8 +75,8 @@ Physics Physics::bound(const Plan &plan) {
   Physics p;
   const WorkloadSpec &w = plan.workload();
   double mfu = w.mfu.value_or(1.0), bw = w.bandwidthEfficiency.value_or(1.0);
-  p.gemmCompute = p.attentionCompute = mfu;
-  p.gemmMemory = p.attentionMemory = p.elementwiseMemory = bw;
+  p.gemmCompute = p.attentionCompute = p.fusedAttentionCompute = mfu;
+  p.gemmMemory = p.attentionMemory = p.fusedAttentionMemory = p.elementwiseMemory = bw;
   return p;
 }
 
@@ -69,6 +87,8 @@ Physics Physics::ofKernels(const Calibration &c) {
   p.attentionCompute = c.attentionCompute;
   p.gemmMemory = c.gemmMemory;
   p.attentionMemory = c.attentionMemory;
+  p.fusedAttentionCompute = c.attentionCompute;
+  p.fusedAttentionMemory = c.attentionMemory;
   p.elementwiseMemory = c.elementwiseMemory;
   p.network = c.normalNetwork;
   p.nvlink = c.normalNvlink;
@@ -88,6 +108,12 @@ Physics Physics::forecastOf(const Plan &plan) {
   p.gemmMemory = w.bandwidthEfficiency.value_or(c.gemmMemory);
   p.attentionMemory = w.bandwidthEfficiency.value_or(c.attentionMemory);
   p.elementwiseMemory = w.bandwidthEfficiency.value_or(c.elementwiseMemory);
+  // A named decode kernel runs at its own fractions; in prefill the engines run their prefill kernels whatever
+  // decode kernel is named (SGLang's cutlass_mla backend extends through FlashInfer's).
+  const AttentionKernelCalibration *k = attentionKernelCalibration(w.attentionKernel);
+  p.fusedAttentionCompute = w.mfu.value_or(k && w.phase == Phase::Decode ? k->compute : c.attentionCompute);
+  p.fusedAttentionMemory =
+      w.bandwidthEfficiency.value_or(k && w.phase == Phase::Decode ? k->memory : c.attentionMemory);
   if (plan.sizes.dispatchMode == DispatchMode::LowLatency) {
     p.network = c.lowLatencyNetwork;
     p.nvlink = c.lowLatencyNvlink;

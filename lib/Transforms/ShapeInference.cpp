@@ -48,7 +48,7 @@ public:
     const AttentionSpec &a = m.attention;
     const PlanSizes &z = plan.sizes;
     absorbed = a.kind == AttentionKind::MLA && w.phase == Phase::Decode;
-    fused = w.attentionKernel == AttentionKernel::Fused;
+    fused = isFused(w.attentionKernel);
     tp = s.tp;
     etp = s.etp();
     folded = s.folded();

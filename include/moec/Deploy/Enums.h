@@ -27,7 +27,9 @@ enum class Phase { Prefill, Decode };
 /// SGLang's single-batch overlap, the combine on its own stream beside the shared experts, and with
 /// SingleBatchDownGemm also beside the down GEMM whose tiles it streams.
 enum class Overlap { None, TwoMicroBatch, SingleBatch, SingleBatchDownGemm };
-enum class AttentionKernel { Fused, Naive };
+/// The attention kernel: any fused one (the engine's default for the GPU), the naive ops, or a named MLA decode
+/// kernel whose own calibration the forecast uses (FlashMLA, TensorRT-LLM's trtllm-gen MLA, CUTLASS's MLA).
+enum class AttentionKernel { Fused, Naive, FlashMla, TrtllmMla, CutlassMla };
 enum class DispatchMode { Normal, LowLatency }; ///< DeepEP's kernels: once per remote node, or per token-expert pair
 enum class Switch { Off, On };
 enum class Engine { SGLang, VLLM, TrtLlm, Megatron }; ///< what a strategy search restricts its candidates to
@@ -63,7 +65,9 @@ MOEC_ENUM_TABLE(Activation, {Activation::Gelu, "gelu"}, {Activation::Relu, "relu
 MOEC_ENUM_TABLE(Phase, {Phase::Prefill, "prefill"}, {Phase::Decode, "decode"})
 MOEC_ENUM_TABLE(Overlap, {Overlap::None, "none"}, {Overlap::TwoMicroBatch, "two_micro_batch"},
                 {Overlap::SingleBatch, "single_batch"}, {Overlap::SingleBatchDownGemm, "single_batch_down_gemm"})
-MOEC_ENUM_TABLE(AttentionKernel, {AttentionKernel::Fused, "fused"}, {AttentionKernel::Naive, "naive"})
+MOEC_ENUM_TABLE(AttentionKernel, {AttentionKernel::Fused, "fused"}, {AttentionKernel::Naive, "naive"},
+                {AttentionKernel::FlashMla, "flashmla"}, {AttentionKernel::TrtllmMla, "trtllm_mla"},
+                {AttentionKernel::CutlassMla, "cutlass_mla"})
 MOEC_ENUM_TABLE(Switch, {Switch::Off, "false"}, {Switch::On, "true"})
 MOEC_ENUM_TABLE(Engine, {Engine::SGLang, "sglang"}, {Engine::VLLM, "vllm"}, {Engine::TrtLlm, "trtllm"},
                 {Engine::Megatron, "megatron"})
@@ -122,6 +126,15 @@ inline double quantizedBytesPerElement(Precision p) {
 inline bool isSingleBatch(Overlap o) { return o == Overlap::SingleBatch || o == Overlap::SingleBatchDownGemm; }
 /// Micro-batches a step runs at once under \p o: two with two-micro-batch overlap, else one.
 inline int64_t microBatchesOf(Overlap o) { return o == Overlap::TwoMicroBatch ? 2 : 1; }
+/// Whether \p k keeps the scale, scores, softmax and context in one kernel (every kernel but `naive`).
+inline bool isFused(AttentionKernel k) { return k != AttentionKernel::Naive; }
+/// The GPU architecture a named MLA kernel runs on: FlashMLA's dense decode on Hopper (SM90), TensorRT-LLM's and
+/// CUTLASS's MLA on Blackwell (SM100); Generic for `fused` and `naive`, which run on any GPU and any attention.
+inline GpuArch archOf(AttentionKernel k) {
+  return k == AttentionKernel::FlashMla                                          ? GpuArch::Hopper
+         : k == AttentionKernel::TrtllmMla || k == AttentionKernel::CutlassMla ? GpuArch::Blackwell
+                                                                                 : GpuArch::Generic;
+}
 /// The 4-bit formats, which hold weights only.
 inline bool isFourBit(Precision p) { return p == Precision::FP4 || p == Precision::MXFP4 || p == Precision::NVFP4; }
 

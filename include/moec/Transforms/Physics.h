@@ -41,6 +41,19 @@ const Calibration &calibrationFor(GpuArch arch);
 /// Every calibration, for the docs and bench/published.
 llvm::ArrayRef<Calibration> calibrations();
 
+/// Achieved fractions of a named MLA decode kernel whose published measurements differ from its architecture's
+/// attention fractions (docs/cost-model.md). FlashMLA's are Hopper's fractions and TensorRT-LLM's trtllm-gen MLA's
+/// are Blackwell's, so neither has a row; CUTLASS's Blackwell MLA does.
+struct AttentionKernelCalibration {
+  AttentionKernel kernel;
+  double compute; ///< of the peak at the KV cache's precision
+  double memory;  ///< of the HBM bandwidth
+};
+/// The calibration of \p kernel, or null when it runs at its architecture's attention fractions.
+const AttentionKernelCalibration *attentionKernelCalibration(AttentionKernel kernel);
+/// Every named kernel's calibration, for the docs and bench/published.
+llvm::ArrayRef<AttentionKernelCalibration> attentionKernelCalibrations();
+
 /// Published expert-load imbalance, (max - mean) / mean tokens per GPU of the EP group (TensorRT-LLM tech blog 4,
 /// DeepSeek-R1 on 32 GB200, EP 32): without redundant experts (256 slots, 8 a GPU), and with them (EPLB, 288
 /// slots, 9 a GPU).
@@ -60,6 +73,8 @@ double defaultImbalance(int64_t gpus, int64_t slots, int64_t redundant, int64_t 
 struct Physics {
   bool forecast = false;
   double gemmCompute = 1, gemmMemory = 1, attentionCompute = 1, attentionMemory = 1, elementwiseMemory = 1;
+  /// The fused attention kernel's fractions: the attention ones, or a named decode kernel's own.
+  double fusedAttentionCompute = 1, fusedAttentionMemory = 1;
   double network = 1, nvlink = 1; ///< achieved fractions of the links, for the plan's dispatch mode
   double commFixed = 0;           ///< seconds per dispatch or combine beyond its bytes
   double allReduceBus = 1;
@@ -69,8 +84,9 @@ struct Physics {
 
   /// The roofline bound: peaks (scaled by the workload's mfu and bandwidth_efficiency when given).
   static Physics bound(const ir::Plan &plan);
-  /// The forecast: the calibration of the plan's GPU; the workload's mfu and bandwidth_efficiency, when given,
-  /// replace the compute and memory fractions.
+  /// The forecast: the calibration of the plan's GPU, and in decode that of the workload's named attention kernel
+  /// when it has one; the workload's mfu and bandwidth_efficiency, when given, replace the compute and memory
+  /// fractions.
   static Physics forecastOf(const ir::Plan &plan);
   /// The kernel fractions of \p calibration alone (no plan: normal-mode links, no imbalance), for bench-gemm.
   static Physics ofKernels(const Calibration &calibration);

@@ -64,6 +64,19 @@ row("ablation", "TBO gain, decode 256 tokens/GPU", 1.255, per_gpu(D, "SGLangDeco
 row("ablation", "TBO cost, decode 32 tokens/GPU", 0.73, per_gpu(D, "SGLangDecode32") / per_gpu(D, "SGLangDecode32NoTbo"),
     "x")
 
+# Untuned: published deployments that are not in published-figures.md and that no calibration was read from,
+# tokens per second per GPU. DeepSeek's profiles route a perfectly balanced load; its production figure is a day's
+# average (deepseek-profile.moe). Kimi K2 on H200 with the OME runtime's flags (kimi-k2-h200.moe).
+S, K = "deepseek-profile.moe", "kimi-k2-h200.moe"
+row("untuned", "DeepSeek profile, prefill EP32, 16K tokens/GPU of 4K, H800", 62713 / 8, per_gpu(S, "ProfilePrefill"),
+    "tok/s/GPU")
+row("untuned", "DeepSeek profile, decode EP128, 128/GPU at 4K, H800", 18598 / 8, per_gpu(S, "ProfileDecode"),
+    "tok/s/GPU")
+row("untuned", "DeepSeek production decode EP144 (day average), H800", 14800 / 8, per_gpu(S, "ProductionDecode"),
+    "tok/s/GPU")
+row("untuned", "Kimi K2 prefill EP32, 2K, no redundant experts, H200", 56000 / 8, per_gpu(K, "Prefill"), "tok/s/GPU")
+row("untuned", "Kimi K2 decode EP96, 480/GPU, H200", 24000 / 8, per_gpu(K, "Decode"), "tok/s/GPU")
+
 # Kernels: DeepEP low-latency (docs/legacy.md), the forecast per kernel.
 for ep, dispatch, combine in [(8, 77, 114), (16, 118, 195), (32, 155, 273), (64, 173, 314), (128, 192, 369),
                               (256, 194, 360)]:

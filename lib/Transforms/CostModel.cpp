@@ -43,6 +43,13 @@ using namespace moec::ir;
 
 namespace {
 
+/// What of a layer's \p total its \p compute does not cover: 0 when the two differ by float residue only, as a
+/// schedule's sum in another order gives (a layer without communication is never "exposed 9e-17 s").
+double exposedPart(double total, double compute) {
+  double d = total - compute;
+  return d > 1e-9 * std::max(total, compute) ? d : 0.0;
+}
+
 enum class KernelClass { Gemm, Attention, Elementwise };
 
 KernelClass kernelClass(const Op &op) {
@@ -422,20 +429,20 @@ private:
             steadyStateLayerTime({&p, lt.opSeconds}, ph.commSms, w.overlapEfficiency, overlapOrderOf(w.phase));
       }
       lt.total = steadyTotal;
-      lt.exposed = std::max(0.0, lt.total - lt.compute);
+      lt.exposed = exposedPart(lt.total, lt.compute);
     } else if (isSingleBatch(w.overlap)) {
       // The combine beside the shared experts (and the down GEMM) on its own SMs (moec/Transforms/Schedule.h);
       // the bound gives the combine no SMs of its own.
       lt.total = scheduleSingleBatch({&p, lt.opSeconds}, ph.singleBatchSms, w.overlap == Overlap::SingleBatchDownGemm)
                      .end;
-      lt.exposed = std::max(0.0, lt.total - lt.compute);
+      lt.exposed = exposedPart(lt.total, lt.compute);
     } else if (w.overlap == Overlap::TwoMicroBatch) {
       // The bound: the best any order could do, the longer of compute and communication (the shorter hidden up
       // to the overlap efficiency).
       double compute = lt.communication > 0 ? lt.compute / (1.0 - ph.commSms) : lt.compute;
       double longer = std::max(compute, lt.communication), shorter = std::min(compute, lt.communication);
       lt.total = longer + (1.0 - w.overlapEfficiency) * shorter;
-      lt.exposed = std::max(0.0, lt.total - lt.compute);
+      lt.exposed = exposedPart(lt.total, lt.compute);
     } else {
       lt.total = lt.compute + lt.communication;
       lt.exposed = lt.communication;

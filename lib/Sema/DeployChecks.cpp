@@ -143,7 +143,7 @@ void Sema::buildService(const Block &block, const BlockDesc &desc) {
 
 void Sema::checkDeploy(DeploySpec &d) {
   // A named MLA decode kernel runs MLA only, on the architecture it was written for (Enums.h archOf); whatever
-  // the strategy, so a search is told once, before it tries candidates.
+  // the strategy, so a search is told once, here, and not for each candidate it tries.
   if (d.workload && archOf(d.workload->attentionKernel) != GpuArch::Generic) {
     const WorkloadSpec &w = *d.workload;
     const ModelSpec &m = *d.model;
@@ -161,10 +161,8 @@ void Sema::checkDeploy(DeploySpec &d) {
                                                    "; use 'fused', the engine's kernel for it");
     else
       bad = false;
-    if (bad) {
+    if (bad)
       diags.note(d.locOf("workload"), "in deploy " + quoted(d.name));
-      return;
-    }
   }
   if (d.strategy->search) {
     // A searching strategy has no degrees yet: the search checks each candidate (moec/Pipeline/Search.h).

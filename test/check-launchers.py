@@ -3,7 +3,8 @@
 manifest and at least one more file, `bash -n` accepts every generated shell script, and shellcheck (Debian's
 package, installed by `.ci/deps test`) finds nothing in it at any severity; every YAML file parses (python3-yaml)
 and a LeaderWorkerSet holds the fields its API requires; and every flag an engine's script passes to the engine is
-in that engine's documented flag table (test/Inputs/engine-flags/<engine>.txt)."""
+in that engine's documented flag table (test/Inputs/engine-flags/<engine>.txt), every key of TensorRT-LLM's
+options in trtllm-config.txt."""
 import os
 import re
 import subprocess
@@ -37,9 +38,24 @@ def check_lws(path):
 
 moec, outdir, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
 tables = {}
-for engine in ("sglang", "vllm", "megatron"):
+for engine in ("sglang", "vllm", "megatron", "trtllm"):
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs", "engine-flags", engine + ".txt")) as f:
         tables[engine] = {line.strip() for line in f if line.startswith("--")}
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs", "engine-flags", "trtllm-config.txt")) as f:
+    trtllm_keys = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+
+
+def config_keys(doc, prefix=""):
+    """The dotted keys of a TensorRT-LLM options document, down to a value that is not a mapping; the load
+    balancer's per-layer assignments are one key."""
+    keys = set()
+    for k, v in doc.items():
+        key = prefix + str(k)
+        if isinstance(v, dict) and key != "moe_config.load_balancer.initial_global_assignments":
+            keys |= config_keys(v, key + ".")
+        else:
+            keys.add(key)
+    return keys
 
 
 def engine_flags(path):
@@ -49,7 +65,8 @@ def engine_flags(path):
         lines = [l for l in f.read().replace("\\\n", " ").splitlines() if l.startswith("exec ") or "=(--" in l]
     return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9_-]*)", " ".join(lines)))
 
-launchers = ["torchrun", "slurm", "mpirun", "kubernetes", "sglang", "vllm", "megatron", "llm-d", "aiconfigurator"]
+launchers = ["torchrun", "slurm", "mpirun", "kubernetes", "sglang", "vllm", "megatron", "llm-d", "aiconfigurator",
+             "trtllm"]
 failed = 0
 scripts = 0
 for spec in specs:
@@ -68,6 +85,10 @@ for spec in specs:
                     with open(f) as y:
                         yaml.safe_load(y)
                     problems = check_lws(f) if f.endswith("leaderworkerset.yaml") else []
+                    if f.endswith(os.path.join("trtllm", "config.yaml")):
+                        with open(f) as y:
+                            problems += ["%s is not in test/Inputs/engine-flags/trtllm-config.txt" % k
+                                         for k in sorted(config_keys(yaml.safe_load(y)) - trtllm_keys)]
                 except yaml.YAMLError as e:
                     problems = ["does not parse: %s" % e]
                 for p in problems:

@@ -657,6 +657,11 @@ Outcome serviceLaunch(const ServiceResult &r, const EmitOptions &options, llvm::
               "--host 0.0.0.0 --port 8000\n";
     out.files.push_back({"router.sh", router, true});
   }
+  if (options.launcher == Launcher::TrtLlm && !sv.aggregated)
+    // TensorRT-LLM joins its pools with `trtllm-serve disaggregated` and a configuration of its own, which moec
+    // does not write (no option is dropped silently).
+    diags.warning(sv.loc, "the TensorRT-LLM launcher writes each pool's servers, not the disaggregated server "
+                          "that joins them (trtllm-serve disaggregated): start it with its own configuration");
   if (options.launcher == Launcher::LlmD || options.launcher == Launcher::AIConfigurator) {
     // The deployment formats users share, for the whole service: every pool a role with its instances.
     std::vector<DeploymentRole> roles;

@@ -122,7 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     emitAll(compiled.plan.get(), options);
     options.emit = EmitKind::Launch;
     for (Launcher l : {Launcher::Torchrun, Launcher::Slurm, Launcher::Mpirun, Launcher::Kubernetes, Launcher::SGLang,
-                       Launcher::VLLM, Launcher::Megatron, Launcher::LlmD, Launcher::AIConfigurator}) {
+                       Launcher::VLLM, Launcher::Megatron, Launcher::LlmD, Launcher::AIConfigurator,
+                       Launcher::TrtLlm}) {
       options.launcher = l;
       emitAll(compiled.plan.get(), options);
     }

@@ -73,6 +73,8 @@ cl::opt<Launcher> launcher(
                clEnumValN(Launcher::SGLang, "sglang", "SGLang server flags and its expert-location file"),
                clEnumValN(Launcher::VLLM, "vllm", "vLLM serve flags"),
                clEnumValN(Launcher::Megatron, "megatron", "Megatron-Core parallelism flags"),
+               clEnumValN(Launcher::TrtLlm, "trtllm",
+                          "TensorRT-LLM trtllm-serve under mpirun, with its LLM API options"),
                clEnumValN(Launcher::LlmD, "llm-d", "llm-d-modelservice parallelism values"),
                clEnumValN(Launcher::AIConfigurator, "aiconfigurator",
                           "AIConfigurator generator_config.yaml Workers sections")),

@@ -33,7 +33,7 @@ constexpr size_t kConfigMapLimit = 1 << 20;
 /// primary), the format placement = explicit reads back.
 void writePlacementCsv(const ir::Plan &plan, llvm::raw_ostream &os);
 
-enum class Launcher { Torchrun, Slurm, Mpirun, Kubernetes, SGLang, VLLM, Megatron, LlmD, AIConfigurator };
+enum class Launcher { Torchrun, Slurm, Mpirun, Kubernetes, SGLang, VLLM, Megatron, LlmD, AIConfigurator, TrtLlm };
 llvm::StringRef spell(Launcher l);
 
 struct LaunchFile {

@@ -93,9 +93,11 @@ std::string engineRule(const SearchSpace &space, const StrategySpec &s) {
       return "SGLang runs attention inside one server: tp must divide its ep * etp GPUs";
     return "";
   case Engine::TrtLlm:
-    // moe_tensor_parallel_size x moe_expert_parallel_size = tensor_parallel_size; attention DP means tp = 1.
-    if (s.pp != 1 || !(s.tp == 1 ? s.etp() == 1 : s.tp == s.ep * s.etp()))
-      return "TensorRT-LLM needs moe_tp x moe_ep = tp, or attention DP (tp = 1) with whole experts, and pp = 1";
+    // tensorrt_llm/mapping.py: moe_tp x moe_ep = tp_size (moec's ep * etp), attention over those tp_size GPUs or,
+    // with enable_attention_dp, data-parallel (moec's tp = 1); pp_size stages of them.
+    if (s.tp != 1 && s.tp != s.ep * s.etp())
+      return "TensorRT-LLM runs attention data-parallel (tp = 1) or over its whole tensor-parallel group of "
+             "moe_tp x moe_ep = ep * etp GPUs";
     return "";
   case Engine::Megatron:
     if (s.orderString() != "tp-ep-dp-pp")

@@ -46,7 +46,8 @@ const Calibration kCalibrations[] = {
 // benchmark/bench_cutlass_mla.py as sgl-project/sglang#6929 published it: 128 heads, BF16, pages of 128, at batch
 // 256 it moves 4,047 GB/s at 2,048 keys (4,015 at 4,096, 4,124 at 8,192), its own count of bytes (the KV cache, the
 // query and the output). At 2,048 keys that is 675 MB in 167 us: 146 GFLOPs at 875 TFLOPS, 0.39 of the 2,250 a
-// B200 has in BF16, and 0.51 of its 8 TB/s. Both limits are near, so both are the kernel's fractions.
+// B200 has in BF16, and 0.51 of its 8 TB/s (the PR does not name its GPU; a GB200's 2,500 would make it 0.35).
+// Both limits are near, so both are the kernel's fractions.
 const AttentionKernelCalibration kAttentionKernels[] = {
     {AttentionKernel::CutlassMla, 0.39, 0.51},
 };

@@ -273,6 +273,13 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                                        std::to_string(serverTp) + " GPUs, which SGLang cannot express");
     std::string dpFlags = attentionDp > 1 ? fmt::format("--enable-dp-attention --dp-size {} ", attentionDp) : "";
     std::string kernelFlags = sglangKernelFlags(plan, attentionDp, diags);
+    // SGLang builds num_experts + --ep-num-redundant-experts physical experts, which the expert-location map's
+    // rows must match (python/sglang/srt/eplb/expert_location.py): its slots past the experts are the replicas
+    // (and the padding of uneven slots); each rank dispatches to the replica the map gives it (static).
+    int64_t replicas = plan.maxSlotsPerGpu() * s.ep - m.moe.experts;
+    if (s.ep > 1 && replicas > 0)
+      kernelFlags = fmt::format("--ep-num-redundant-experts {} --ep-dispatch-algorithm static ", replicas) +
+                    kernelFlags;
     int64_t nodesPerReplica = std::max<int64_t>(1, gpusPerReplica / c.gpusPerNode);
     if (gpusPerReplica % c.gpusPerNode != 0 && gpusPerReplica > c.gpusPerNode)
       diags.warning(loc, "SGLang places one server on whole nodes, but a replica of this plan takes " +
@@ -369,6 +376,11 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
                     (plan.sizes.dispatchMode == DispatchMode::LowLatency ? "deepep_low_latency "
                                                                          : "deepep_high_throughput ");
     const WorkloadSpec &w = plan.workload();
+    // Redundant experts are vLLM's EPLB replicas (--enable-eplb, EPLBConfig.num_redundant_experts); vLLM places
+    // them itself from the loads it measures.
+    if (s.redundantExperts > 0 && vllmDp * s.tp > 1)
+      kernelFlags += "--enable-eplb --eplb-config " +
+                     shellQuote(fmt::format("{{\"num_redundant_experts\": {}}}", s.redundantExperts)) + " ";
     // vLLM's MLA backends (--attention-backend; vllm/v1/attention/backends/registry.py): FLASHINFER_MLA runs
     // FlashInfer's trtllm-gen MLA decode.
     if (w.attentionKernel == AttentionKernel::FlashMla)

@@ -217,6 +217,10 @@ std::string sglangKernelFlags(const Plan &plan, int64_t attentionDp, DiagEngine 
                   "SGLang's DeepEP backends keep experts whole (--ep-size = --tp-size); this plan splits each "
                   "expert " + std::to_string(s.etp()) + " ways, so the server moves tokens with SGLang's default "
                   "MoE communication, not the DeepEP kernels the forecast assumes");
+  // The KV cache in the precision the memory budget and the forecast sized it in (FP8: --kv-cache-dtype fp8_e4m3,
+  // as SGLang's GB200 commands run it; the default is the model's dtype).
+  if (plan.model().parts.kvCache == Precision::FP8)
+    flags += "--kv-cache-dtype fp8_e4m3 ";
   // A named attention kernel is SGLang's backend of the same name (--attention-backend).
   if (archOf(w.attentionKernel) != GpuArch::Generic)
     flags += "--attention-backend " + spell(w.attentionKernel).str() + " ";
@@ -381,6 +385,9 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     if (s.redundantExperts > 0 && vllmDp * s.tp > 1)
       kernelFlags += "--enable-eplb --eplb-config " +
                      shellQuote(fmt::format("{{\"num_redundant_experts\": {}}}", s.redundantExperts)) + " ";
+    // The KV cache in the precision the plan sized it in (CacheConfig.cache_dtype; the default is the model's).
+    if (m.parts.kvCache == Precision::FP8)
+      kernelFlags += "--kv-cache-dtype fp8 ";
     // vLLM's MLA backends (--attention-backend; vllm/v1/attention/backends/registry.py): FLASHINFER_MLA runs
     // FlashInfer's trtllm-gen MLA decode.
     if (w.attentionKernel == AttentionKernel::FlashMla)

@@ -53,6 +53,33 @@ std::string visibleDevices(const ClusterSpec &c) {
   return all;
 }
 
+/// The cluster's hosts as a bash array, `hosts=(...)`, each quoted.
+std::string hostsArray(const ClusterSpec &c) {
+  std::string hosts = "hosts=(";
+  for (int64_t n = 0; n < c.nodes; ++n)
+    hosts += (n ? " " : "") + shellQuote(c.host(n));
+  return hosts + ")\n";
+}
+
+/// Open MPI's flag for root, in `root_flags`, decided when the script runs.
+const char *mpirunRootFlags = "# Open MPI refuses to start as root unless told to: decided when the script runs.\n"
+                              "root_flags=()\n"
+                              "if [ \"$(id -u)\" -eq 0 ]; then root_flags=(--allow-run-as-root); fi\n";
+
+/// What a replica of \p gpusPerReplica GPUs that does not tile the nodes leaves: past a node, a last node used in
+/// part (\p wholeNodes says who needs whole nodes); within a node, GPUs no replica takes.
+void replicaTilingWarnings(const Plan &plan, int64_t gpusPerReplica, llvm::StringRef wholeNodes, DiagEngine &diags) {
+  const ClusterSpec &c = plan.cluster();
+  llvm::SMLoc loc = plan.strategy().loc;
+  if (gpusPerReplica > c.gpusPerNode && gpusPerReplica % c.gpusPerNode != 0)
+    diags.warning(loc, wholeNodes.str() + ", but a replica of this plan takes " + std::to_string(gpusPerReplica) +
+                           " GPUs, not a multiple of " + std::to_string(c.gpusPerNode));
+  if (gpusPerReplica < c.gpusPerNode && c.gpusPerNode % gpusPerReplica != 0)
+    diags.warning(loc, "a replica of this plan takes " + std::to_string(gpusPerReplica) + " GPUs, which do not "
+                       "divide a node of " + std::to_string(c.gpusPerNode) + ": " +
+                       std::to_string(c.gpusPerNode % gpusPerReplica) + " GPUs of each node stay idle");
+}
+
 void torchrun(const Plan &plan, std::vector<LaunchFile> &files) {
   const ClusterSpec &c = plan.cluster();
   for (int64_t n = 0; n < c.nodes; ++n) {
@@ -125,10 +152,8 @@ void mpirun(const Plan &plan, std::vector<LaunchFile> &files) {
   run += fmt::format("export MASTER_ADDR=\"${{MOEC_MASTER_ADDR:-$master_addr}}\"\n"
                      "export MASTER_PORT=\"${{MOEC_MASTER_PORT:-{}}}\"\n",
                      c.rendezvousPort);
-  run += "# Open MPI refuses to start as root unless told to: decided when the script runs.\n"
-         "root_flags=()\n"
-         "if [ \"$(id -u)\" -eq 0 ]; then root_flags=(--allow-run-as-root); fi\n"
-         "read -r -a mpirun_flags <<< \"${MOEC_MPIRUN_FLAGS:-}\"\n";
+  run += mpirunRootFlags;
+  run += "read -r -a mpirun_flags <<< \"${MOEC_MPIRUN_FLAGS:-}\"\n";
   run += fmt::format("exec mpirun -np {} --hostfile \"$here/hostfile\" --map-by ppr:{}:node --bind-to none "
                      "\"${{root_flags[@]}}\" -x MOEC_MANIFEST -x MASTER_ADDR -x MASTER_PORT{} "
                      "\"${{mpirun_flags[@]}}\" bash \"$here/rank.sh\" \"$@\"\n",
@@ -257,7 +282,6 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
   const ClusterSpec &c = plan.cluster();
   const StrategySpec &s = plan.strategy();
   const ModelSpec &m = plan.model();
-  llvm::SMLoc loc = s.loc;
   std::string text = "#!/usr/bin/env bash\n";
   auto require = [&] {
     return std::string("set -euo pipefail\n: \"${MODEL_PATH:?set MODEL_PATH to the model weights}\"\n"
@@ -280,15 +304,12 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     // SGLang builds num_experts + --ep-num-redundant-experts physical experts, which the expert-location map's
     // rows must match (python/sglang/srt/eplb/expert_location.py): its slots past the experts are the replicas
     // (and the padding of uneven slots); each rank dispatches to the replica the map gives it (static).
-    int64_t replicas = plan.maxSlotsPerGpu() * s.ep - m.moe.experts;
+    int64_t replicas = sglangPhysicalExperts(plan) - m.moe.experts;
     if (s.ep > 1 && replicas > 0)
       kernelFlags = fmt::format("--ep-num-redundant-experts {} --ep-dispatch-algorithm static ", replicas) +
                     kernelFlags;
     int64_t nodesPerReplica = std::max<int64_t>(1, gpusPerReplica / c.gpusPerNode);
-    if (gpusPerReplica % c.gpusPerNode != 0 && gpusPerReplica > c.gpusPerNode)
-      diags.warning(loc, "SGLang places one server on whole nodes, but a replica of this plan takes " +
-                             std::to_string(gpusPerReplica) + " GPUs, not a multiple of " +
-                             std::to_string(c.gpusPerNode));
+    replicaTilingWarnings(plan, gpusPerReplica, "SGLang places one server on whole nodes", diags);
     if (s.pp > 1)
       diags.warning(s.locOf("pp"), "the generated SGLang flags do not express pipeline parallelism (pp = " +
                                        std::to_string(s.pp) + ")");
@@ -303,17 +324,10 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
       text += fmt::format("# The tokens a rank's DeepEP low-latency buffer holds (moec's memory budget counts it).\n"
                           "export SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK={}\n",
                           plan.sizes.routedTokensPerRank);
-    std::string hosts = "hosts=(";
-    for (int64_t n = 0; n < c.nodes; ++n)
-      hosts += (n ? " " : "") + shellQuote(c.host(n));
-    hosts += ")\n";
+    std::string hosts = hostsArray(c);
     if (gpusPerReplica < c.gpusPerNode) {
       // Several replicas per node (FINDINGS.md L2): each its own GPUs (--base-gpu-id) and ports.
       int64_t perNode = c.gpusPerNode / gpusPerReplica;
-      if (c.gpusPerNode % gpusPerReplica != 0)
-        diags.warning(loc, "a replica of this plan takes " + std::to_string(gpusPerReplica) + " GPUs, which do not "
-                           "divide a node of " + std::to_string(c.gpusPerNode) + ": " +
-                           std::to_string(c.gpusPerNode % gpusPerReplica) + " GPUs of each node stay idle");
       int64_t replicas = s.dp;
       if (c.rendezvousPort + replicas - 1 > 65535)
         diags.warning(c.locOf("rendezvous_port"), "replica " + std::to_string(replicas - 1) +
@@ -375,14 +389,15 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     // The kernels the forecast assumes (vllm/engine/arg_utils.py): DeepEP in the plan's dispatch mode, dual-batch
     // overlap for two micro-batches; vLLM has no single-batch overlap.
     std::string kernelFlags;
-    if (vllmDp * s.tp > 1)
+    bool expertParallel = vllmDp * s.tp > 1;
+    if (expertParallel)
       kernelFlags = std::string("--all2all-backend ") +
                     (plan.sizes.dispatchMode == DispatchMode::LowLatency ? "deepep_low_latency "
                                                                          : "deepep_high_throughput ");
     const WorkloadSpec &w = plan.workload();
     // Redundant experts are vLLM's EPLB replicas (--enable-eplb, EPLBConfig.num_redundant_experts); vLLM places
     // them itself from the loads it measures.
-    if (s.redundantExperts > 0 && vllmDp * s.tp > 1)
+    if (s.redundantExperts > 0 && expertParallel)
       kernelFlags += "--enable-eplb --eplb-config " +
                      shellQuote(fmt::format("{{\"num_redundant_experts\": {}}}", s.redundantExperts)) + " ";
     // The KV cache in the precision the plan sized it in (CacheConfig.cache_dtype; the default is the model's).
@@ -396,7 +411,7 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
       kernelFlags += "--attention-backend FLASHINFER_MLA ";
     else if (w.attentionKernel == AttentionKernel::CutlassMla)
       kernelFlags += "--attention-backend CUTLASS_MLA ";
-    if (w.overlap == Overlap::TwoMicroBatch && vllmDp * s.tp > 1)
+    if (w.overlap == Overlap::TwoMicroBatch && expertParallel)
       kernelFlags += "--enable-dbo ";
     else if (w.overlap == Overlap::TwoMicroBatch) // vLLM's dual-batch overlap splits around its all-to-all
       diags.warning(w.locOf("overlap"), "vLLM overlaps two micro-batches around its expert all-to-all, which one "
@@ -473,18 +488,8 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     files.push_back({"trtllm/config.yaml", config, false});
 
     text += header(plan, "TensorRT-LLM, one trtllm-serve per replica under mpirun");
-    std::string hosts = "hosts=(";
-    for (int64_t n = 0; n < c.nodes; ++n)
-      hosts += (n ? " " : "") + shellQuote(c.host(n));
-    hosts += ")\n";
     bool subNode = gpusPerReplica < c.gpusPerNode;
-    if (subNode && c.gpusPerNode % gpusPerReplica != 0)
-      diags.warning(loc, "a replica of this plan takes " + num(gpusPerReplica) + " GPUs, which do not divide a node "
-                         "of " + num(c.gpusPerNode) + ": " + num(c.gpusPerNode % gpusPerReplica) +
-                         " GPUs of each node stay idle");
-    if (!subNode && gpusPerReplica % c.gpusPerNode != 0)
-      diags.warning(loc, "mpirun starts a replica on whole nodes, but a replica of this plan takes " +
-                             num(gpusPerReplica) + " GPUs, not a multiple of " + num(c.gpusPerNode));
+    replicaTilingWarnings(plan, gpusPerReplica, "mpirun starts a replica on whole nodes", diags);
     text += "# Usage: trtllm/launch.sh <replica> [extra trtllm-serve flags]: mpirun starts replica r's " +
             num(gpusPerReplica) + " ranks on its GPUs\n# (run it where mpirun reaches them); rank 0 serves on " +
             "port 8000 + r.\n";
@@ -493,10 +498,7 @@ void engines(const Plan &plan, Launcher which, std::vector<LaunchFile> &files, D
     text += fmt::format("if ! [[ \"$replica\" =~ ^[0-9]+$ ]] || [ \"$replica\" -ge {0} ]; then\n"
                         "  echo \"replica must be 0..{1}\" >&2; exit 2\nfi\n",
                         s.dp, s.dp - 1);
-    text += "here=$(cd \"$(dirname \"$0\")\" && pwd)\n" + hosts;
-    text += "# Open MPI refuses to start as root unless told to: decided when the script runs.\n"
-            "root_flags=()\n"
-            "if [ \"$(id -u)\" -eq 0 ]; then root_flags=(--allow-run-as-root); fi\n";
+    text += "here=$(cd \"$(dirname \"$0\")\" && pwd)\n" + hostsArray(c) + mpirunRootFlags;
     int64_t perHost = subNode ? gpusPerReplica : c.gpusPerNode;
     if (subNode) {
       // Several replicas a node: each its own GPUs (CUDA_VISIBLE_DEVICES) and port.

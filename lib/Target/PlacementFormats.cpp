@@ -40,8 +40,10 @@ std::string list(llvm::ArrayRef<int32_t> row) {
 
 } // namespace
 
+int64_t moec::sglangPhysicalExperts(const Plan &plan) { return plan.maxSlotsPerGpu() * plan.strategy().ep; }
+
 std::string moec::writeSglangLocation(const Plan &plan, bool &uneven) {
-  int64_t slotsPerGpu = plan.maxSlotsPerGpu();
+  int64_t slotsPerGpu = plan.maxSlotsPerGpu(); // sglangPhysicalExperts(plan) / ep columns a GPU
   std::string out = "{\"physical_to_logical_map\": [\n";
   const LayerPlacement &first = plan.placement.layers.front();
   for (int64_t l = 0; l < plan.model().layers; ++l) {

@@ -89,11 +89,6 @@ void moec::printTable(llvm::raw_ostream &os, const std::vector<std::pair<std::st
     os << "  " << k << std::string(width - k.size() + 2, ' ') << v << "\n";
 }
 
-/// Whether the forecast of \p plan runs its attention kernel at a named kernel's own calibration (a decode).
-static bool ownAttentionCalibration(const Plan &plan) {
-  return plan.workload().phase == Phase::Decode && attentionKernelCalibration(plan.workload().attentionKernel);
-}
-
 /// How the report's forecast heading names \p overlap.
 static const char *overlapText(Overlap overlap) {
   switch (overlap) {

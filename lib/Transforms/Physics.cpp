@@ -61,6 +61,11 @@ const AttentionKernelCalibration *moec::attentionKernelCalibration(AttentionKern
   return nullptr;
 }
 
+const AttentionKernelCalibration *moec::ownAttentionCalibration(const Plan &plan) {
+  const WorkloadSpec &w = plan.workload();
+  return w.phase == Phase::Decode ? attentionKernelCalibration(w.attentionKernel) : nullptr;
+}
+
 llvm::ArrayRef<AttentionKernelCalibration> moec::attentionKernelCalibrations() { return kAttentionKernels; }
 
 const Calibration &moec::calibrationFor(GpuArch arch) {
@@ -111,10 +116,9 @@ Physics Physics::forecastOf(const Plan &plan) {
   p.elementwiseMemory = w.bandwidthEfficiency.value_or(c.elementwiseMemory);
   // A named decode kernel runs at its own fractions; in prefill the engines run their prefill kernels whatever
   // decode kernel is named (SGLang's cutlass_mla backend extends through FlashInfer's).
-  const AttentionKernelCalibration *k = attentionKernelCalibration(w.attentionKernel);
-  p.fusedAttentionCompute = w.mfu.value_or(k && w.phase == Phase::Decode ? k->compute : c.attentionCompute);
-  p.fusedAttentionMemory =
-      w.bandwidthEfficiency.value_or(k && w.phase == Phase::Decode ? k->memory : c.attentionMemory);
+  const AttentionKernelCalibration *k = ownAttentionCalibration(plan);
+  p.fusedAttentionCompute = w.mfu.value_or(k ? k->compute : c.attentionCompute);
+  p.fusedAttentionMemory = w.bandwidthEfficiency.value_or(k ? k->memory : c.attentionMemory);
   if (plan.sizes.dispatchMode == DispatchMode::LowLatency) {
     p.network = c.lowLatencyNetwork;
     p.nvlink = c.lowLatencyNvlink;

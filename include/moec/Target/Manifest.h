@@ -60,6 +60,10 @@ struct ServiceManifest {
 };
 void writeServiceManifest(const ServiceManifest &service, llvm::StringRef sourceText, llvm::raw_ostream &os);
 
+/// The physical experts SGLang's expert-location map holds: the busiest GPU's slots on every GPU of the EP group (the
+/// map pads GPUs with fewer); SGLang builds num_experts + --ep-num-redundant-experts of them.
+int64_t sglangPhysicalExperts(const ir::Plan &plan);
+
 /// The engine placement formats of -emit=placement (docs/interop.md): one canonical table (the plan's placement),
 /// re-indexed for each engine.
 enum class PlacementFormat { Csv, SGLang, TrtLlm, VLLM };

@@ -51,6 +51,9 @@ struct AttentionKernelCalibration {
 };
 /// The calibration of \p kernel, or null when it runs at its architecture's attention fractions.
 const AttentionKernelCalibration *attentionKernelCalibration(AttentionKernel kernel);
+/// The calibration the forecast of \p plan runs its attention kernel at when it is not the architecture's: the
+/// workload's named kernel's, in decode (a prefill runs the engine's prefill kernels); else null.
+const AttentionKernelCalibration *ownAttentionCalibration(const ir::Plan &plan);
 /// Every named kernel's calibration, for the docs and bench/published.
 llvm::ArrayRef<AttentionKernelCalibration> attentionKernelCalibrations();
 
